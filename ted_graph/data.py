@@ -1,0 +1,225 @@
+"""Datasets: JSONL problem files and the bundled BIG-bench tasks.
+
+A JSONL file holds one problem per line::
+
+    {"id": "q1", "question": "...", "answer": "...", "choices": ["...", "..."], "images": []}
+
+``id`` is optional (a stable one is derived from the content), ``answer`` may be a number,
+``choices`` makes the problem multiple choice (``answer`` is then an option's text or its
+letter). Every error names the file, the line and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ted_graph.types import Problem
+
+__all__ = [
+    "DatasetError",
+    "load_dataset",
+    "load_jsonl",
+    "load_bigbench",
+    "validate_problem",
+    "split",
+    "BIGBENCH_TASKS",
+]
+
+BIGBENCH_TASKS = (
+    "logical_deduction",
+    "date_understanding",
+    "object_counting",
+    "tracking_shuffled_objects",
+)
+
+
+class DatasetError(ValueError):
+    """A dataset could not be read; the message names the file, row and field."""
+
+
+def validate_problem(row: Any, where: str) -> Problem:
+    """Check one raw record and turn it into a :class:`Problem`.
+
+    Args:
+        row: the decoded record.
+        where: location used in error messages, e.g. ``"data.jsonl:12"``.
+
+    Raises:
+        DatasetError: naming ``where`` and the offending field.
+    """
+    if not isinstance(row, dict):
+        raise DatasetError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    question = row.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise DatasetError(f"{where}: field 'question' is missing or empty")
+    if "answer" not in row or row["answer"] is None:
+        raise DatasetError(f"{where}: field 'answer' is missing")
+    answer = row["answer"]
+    if isinstance(answer, bool) or not isinstance(answer, (str, int, float)):
+        raise DatasetError(f"{where}: field 'answer' must be a string or a number")
+    answer = str(answer).strip()
+    if not answer:
+        raise DatasetError(f"{where}: field 'answer' is empty")
+    problem: Problem = {"id": "", "question": question.strip(), "answer": answer}
+    choices = row.get("choices")
+    if choices is not None:
+        if (
+            not isinstance(choices, list)
+            or len(choices) < 2
+            or not all(isinstance(c, str) and c.strip() for c in choices)
+        ):
+            raise DatasetError(f"{where}: field 'choices' must be a list of 2+ non-empty strings")
+        if len(choices) > len(string.ascii_uppercase):
+            raise DatasetError(f"{where}: field 'choices' has more than 26 options")
+        letters = string.ascii_uppercase[: len(choices)]
+        if answer not in choices and answer.strip("()").upper() not in letters:
+            raise DatasetError(f"{where}: field 'answer' is neither one of 'choices' nor a letter")
+        if answer not in choices:
+            answer = choices[letters.index(answer.strip("()").upper())]
+            problem["answer"] = answer
+        problem["choices"] = [c.strip() for c in choices]
+    images = row.get("images")
+    if images is not None:
+        if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+            raise DatasetError(f"{where}: field 'images' must be a list of strings")
+        problem["images"] = images
+    metadata = row.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise DatasetError(f"{where}: field 'metadata' must be an object")
+        problem["metadata"] = metadata
+    id_ = row.get("id")
+    if id_ is None:
+        digest = hashlib.sha256(json.dumps([question, answer]).encode()).hexdigest()[:10]
+        id_ = f"p-{digest}"
+    if not isinstance(id_, (str, int)) or not str(id_).strip():
+        raise DatasetError(f"{where}: field 'id' must be a non-empty string")
+    problem["id"] = str(id_).strip()
+    return problem
+
+
+def load_jsonl(path: str | Path, *, limit: int | None = None) -> list[Problem]:
+    """Read and validate a JSONL problem file (blank lines are skipped)."""
+    source = Path(path)
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{source}: cannot read the file ({exc})") from exc
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{lineno}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
+        problem = validate_problem(row, where)
+        if problem["id"] in seen:
+            raise DatasetError(
+                f"{where}: field 'id' {problem['id']!r} repeats line {seen[problem['id']]}"
+            )
+        seen[problem["id"]] = lineno
+        problems.append(problem)
+        if limit is not None and len(problems) >= limit:
+            break
+    if not problems:
+        raise DatasetError(f"{source}: no problems in the file")
+    return problems
+
+
+def load_bigbench(task: str | Path, *, limit: int | None = None) -> list[Problem]:
+    """Load a BIG-bench ``task.json``: a bundled task name or a path to such a file.
+
+    Multiple-choice options are shuffled with a seed derived from each item's id, because
+    some tasks list the right option first (date_understanding does in 364 of 369 items).
+    """
+    path = Path(task)
+    if path.suffix == ".json" and path.exists():
+        name, text = path.stem if path.stem != "task" else path.parent.name, None
+    else:
+        name = str(task).removeprefix("bigbench:")
+        if name not in BIGBENCH_TASKS:
+            raise DatasetError(
+                f"unknown BIG-bench task {name!r}; bundled: {', '.join(BIGBENCH_TASKS)}"
+            )
+        text = (
+            resources.files("ted_graph.datasets") / "bigbench" / f"{name}.json"
+        ).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text if text is not None else path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise DatasetError(f"{task}: cannot read a BIG-bench task file ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("examples"), list):
+        raise DatasetError(f"{task}: a BIG-bench task file needs an 'examples' list")
+    prefix = data.get("task_prefix") or ""
+    problems: list[Problem] = []
+    for i, ex in enumerate(data["examples"]):
+        where = f"{task}: examples[{i}]"
+        if not isinstance(ex, dict) or "input" not in ex:
+            raise DatasetError(f"{where}: field 'input' is missing")
+        row: dict[str, Any] = {"id": f"{name}-{i}", "question": prefix + str(ex["input"])}
+        if "target_scores" in ex:
+            scores = ex["target_scores"]
+            choices = list(scores)
+            right = [c for c, s in scores.items() if s == max(scores.values())]
+            random.Random(row["id"]).shuffle(choices)
+            row.update(choices=choices, answer=right[0])
+        elif "target" in ex:
+            targets = ex["target"] if isinstance(ex["target"], list) else [ex["target"]]
+            digits = [t for t in targets if str(t).strip().lstrip("-").isdigit()]
+            row["answer"] = (digits or targets)[0]
+        else:
+            raise DatasetError(f"{where}: needs 'target_scores' or 'target'")
+        row["metadata"] = {"source": f"bigbench/{name}"}
+        problems.append(validate_problem(row, where))
+        if limit is not None and len(problems) >= limit:
+            break
+    return problems
+
+
+def load_dataset(source: str | Path, *, limit: int | None = None) -> list[Problem]:
+    """Load problems from a ``.jsonl`` file, a BIG-bench ``.json`` file or a bundled task.
+
+    Bundled tasks are named ``bigbench:<task>`` (or just ``<task>``), see
+    :data:`BIGBENCH_TASKS`.
+
+    Example:
+        >>> len(load_dataset("bigbench:object_counting", limit=3))
+        3
+    """
+    text = str(source)
+    path = Path(text).expanduser()
+    if path.suffix == ".jsonl" or (path.exists() and path.suffix != ".json"):
+        return load_jsonl(path, limit=limit)
+    if path.suffix == ".json" or text.removeprefix("bigbench:") in BIGBENCH_TASKS:
+        return load_bigbench(path if path.suffix == ".json" else text, limit=limit)
+    if not path.exists():
+        raise DatasetError(
+            f"{text}: no such file, and not a bundled task ({', '.join(BIGBENCH_TASKS)})"
+        )
+    raise DatasetError(f"{text}: unsupported dataset format (use .jsonl)")
+
+
+def split(
+    problems: Sequence[Problem], *, train: int, test: int | None = None, seed: int = 0
+) -> tuple[list[Problem], list[Problem]]:
+    """A seeded, disjoint train/test split: ``train`` items, then ``test`` (or the rest)."""
+    if train < 0 or (test is not None and test < 0):
+        raise ValueError("split sizes must be non-negative")
+    if train + (test or 0) > len(problems):
+        raise ValueError(
+            f"asked for {train} train + {test or 0} test items but the dataset has {len(problems)}"
+        )
+    order = list(problems)
+    random.Random(seed).shuffle(order)
+    rest = order[train:]
+    return order[:train], rest if test is None else rest[:test]

@@ -1,0 +1,161 @@
+"""Text generation over any LangChain chat model, batched where the backend allows.
+
+* In-process transformers models: all ``n`` rollouts of a prompt come from one
+  ``generate`` call (``num_return_sequences=n``), and several prompts share a forward pass
+  (left padding), ``batch_size`` sequences at a time.
+* Models with a native ``n`` parameter (OpenAI-compatible clients): one request per
+  prompt returning ``n`` choices.
+* Any other chat model: ``n`` concurrent ``invoke`` calls through ``Runnable.batch``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+
+from ted_graph.models.local import generation_lock, local_backend
+
+__all__ = ["generate", "message_text", "to_chat_dicts"]
+
+_ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
+
+
+def message_text(message: BaseMessage) -> str:
+    """The plain text of a message (text blocks joined)."""
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content:
+        if isinstance(block, str):
+            parts.append(block)
+        elif isinstance(block, dict) and block.get("type") == "text":
+            parts.append(str(block.get("text", "")))
+    return "".join(parts)
+
+
+def to_chat_dicts(messages: Sequence[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages to the ``{"role", "content"}`` dicts of chat templates."""
+    return [{"role": _ROLES.get(m.type, "user"), "content": message_text(m)} for m in messages]
+
+
+def generate(
+    model: BaseChatModel,
+    prompts: Sequence[Sequence[BaseMessage]],
+    *,
+    n: int = 1,
+    temperature: float = 0.0,
+    max_tokens: int = 256,
+    seed: int | None = None,
+    batch_size: int = 8,
+    max_concurrency: int = 8,
+) -> list[list[str]]:
+    """Generate ``n`` completions for each prompt.
+
+    Args:
+        model: any LangChain chat model.
+        prompts: message lists, one per prompt.
+        n: completions per prompt.
+        temperature: sampling temperature for in-process models (0 = greedy). Remote
+            models keep their own settings.
+        max_tokens: new tokens per completion for in-process models.
+        seed: torch seed for in-process sampling, for reproducible rollouts.
+        batch_size: sequences per forward pass for in-process models.
+        max_concurrency: parallel requests for remote models.
+
+    Returns:
+        ``out[i][j]`` is the ``j``-th completion of prompt ``i``.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if not prompts:
+        return []
+    backend = local_backend(model)
+    if backend is not None:
+        return _generate_local(
+            *backend, prompts, n=n, temperature=temperature, max_tokens=max_tokens,
+            seed=seed, batch_size=batch_size,
+        )
+    return _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
+
+
+def _generate_local(
+    hf_model: Any,
+    tokenizer: Any,
+    prompts: Sequence[Sequence[BaseMessage]],
+    *,
+    n: int,
+    temperature: float,
+    max_tokens: int,
+    seed: int | None,
+    batch_size: int,
+) -> list[list[str]]:
+    import torch
+
+    texts = [
+        tokenizer.apply_chat_template(to_chat_dicts(p), add_generation_prompt=True, tokenize=False)
+        for p in prompts
+    ]
+    per_call = max(1, batch_size // n)  # prompts per generate call
+    sampling = temperature > 0
+    kwargs: dict[str, Any] = {
+        "max_new_tokens": max_tokens,
+        "do_sample": sampling,
+        "num_return_sequences": n,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    if sampling:
+        kwargs.update(temperature=temperature, top_p=0.95, top_k=0)
+    else:  # silence generation_config sampling defaults under greedy decoding
+        kwargs.update(temperature=None, top_p=None, top_k=None)
+    tokenizer.padding_side = "left"
+    out: list[list[str]] = []
+    with generation_lock(hf_model), torch.inference_mode():
+        if seed is not None:
+            torch.manual_seed(seed)
+        for start in range(0, len(texts), per_call):
+            chunk = texts[start : start + per_call]
+            enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
+            enc = enc.to(hf_model.device)
+            generated = hf_model.generate(**enc, **kwargs)
+            new_tokens = generated[:, enc["input_ids"].shape[1] :]
+            decoded = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            for i in range(len(chunk)):
+                out.append([d.strip() for d in decoded[i * n : (i + 1) * n]])
+    return out
+
+
+def _supports_native_n(model: BaseChatModel) -> bool:
+    return "n" in getattr(type(model), "model_fields", {})
+
+
+def _generate_remote(
+    model: BaseChatModel,
+    prompts: Sequence[Sequence[BaseMessage]],
+    *,
+    n: int,
+    max_concurrency: int,
+) -> list[list[str]]:
+    if n > 1 and _supports_native_n(model):
+        def one(prompt: Sequence[BaseMessage]) -> list[str]:
+            result = model.generate([list(prompt)], n=n)
+            return [_text(g.message) for g in result.generations[0]]  # type: ignore[attr-defined]
+
+        with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(prompts)))) as pool:
+            return list(pool.map(one, prompts))
+    flat = [list(p) for p in prompts for _ in range(n)]
+    replies = model.batch(flat, config={"max_concurrency": max_concurrency})
+    texts = [_text(r) for r in replies]
+    return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+
+def _text(message: Any) -> str:
+    if isinstance(message, BaseMessage):
+        return message_text(message).strip()
+    if isinstance(message, AIMessage):  # pragma: no cover
+        return str(message.content)
+    return str(message).strip()
