@@ -1,0 +1,93 @@
+"""Run settings of a distillation: the graph's ``context_schema``.
+
+Every default here is ted-graph's choice where the TED paper is silent (see
+``../docs/algorithm.md``); all of them can be changed per run:
+``graph.invoke(inputs, context=DistillConfig(n=3))`` or ``distill(..., n=3)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+__all__ = ["DistillConfig"]
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """Settings of one distillation run.
+
+    Attributes:
+        epochs: passes over the training set.
+        batch_size: problems per step (fanned out in parallel, then written together).
+        n: student rollouts per problem.
+        temperature: student sampling temperature for rollouts.
+        k: experiences retrieved into each student prompt.
+        min_similarity: cosine cut-off below which an experience is not retrieved.
+        max_experience_tokens: budget for the experience block of a prompt (estimated at
+            four characters a token).
+        student_max_tokens: new tokens per student rollout.
+        teacher_max_tokens: new tokens per teacher answer (solution, critique, writing).
+        skip_solved: skip the teacher when every rollout was right (nothing to learn).
+        max_operations: library operations the teacher may propose per critique.
+        max_words: length limit of one experience; longer ones are rejected when written
+            and rewritten during compression.
+        writer_retries: follow-up requests allowed when the teacher's JSON is invalid.
+        compress_every: compress every this many steps (and after the last step, and
+            whenever the library exceeds ``max_size``); 0 disables compression.
+        max_size: most active experiences kept after compression.
+        merge_threshold: cosine similarity from which two experiences are merge candidates.
+        min_uses: rollouts an experience must have been retrieved into before low utility
+            can remove it.
+        min_utility: utility under which a well-used experience is removed.
+        seed: seeds the batch order and the student's sampling.
+        generation_batch_size: sequences per forward pass for in-process models.
+    """
+
+    epochs: int = 3
+    batch_size: int = 8
+    n: int = 5
+    temperature: float = 0.7
+    k: int = 5
+    min_similarity: float = 0.2
+    max_experience_tokens: int = 400
+    student_max_tokens: int = 256
+    teacher_max_tokens: int = 384
+    skip_solved: bool = True
+    max_operations: int = 3
+    max_words: int = 50
+    writer_retries: int = 1
+    compress_every: int = 5
+    max_size: int = 50
+    merge_threshold: float = 0.85
+    min_uses: int = 10
+    min_utility: float = 0.35
+    seed: int = 0
+    generation_batch_size: int = 8
+
+    def __post_init__(self) -> None:
+        positive = ("epochs", "batch_size", "n", "student_max_tokens", "teacher_max_tokens",
+                    "max_words", "max_size", "generation_batch_size")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"DistillConfig.{name} must be at least 1")
+        for name in ("k", "compress_every", "max_operations", "writer_retries", "min_uses",
+                     "max_experience_tokens"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"DistillConfig.{name} must not be negative")
+        for name in ("min_similarity", "merge_threshold", "min_utility"):
+            if not -1.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"DistillConfig.{name} must lie in [-1, 1]")
+        if self.temperature < 0:
+            raise ValueError("DistillConfig.temperature must not be negative")
+
+    def updated(self, **changes: Any) -> DistillConfig:
+        """A copy with ``changes`` applied; ``None`` values are ignored."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown DistillConfig field(s): {', '.join(sorted(unknown))}")
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,183 @@
+"""Experience writing and compression: how the teacher curates the library.
+
+Writing turns one critique into validated ADD/UPDATE/DELETE operations. Compression keeps
+the library small and clean: it removes well-used experiences of low utility, merges
+near-duplicates (embedding similarity proposes, the teacher decides), rewrites long ones and
+caps the size by utility.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from langchain_core.messages import BaseMessage, HumanMessage
+
+from ted_graph.answers import normalize
+from ted_graph.config import DistillConfig
+from ted_graph.library import ExperienceLibrary
+from ted_graph.prompts import render
+from ted_graph.structured import MergeDecision, OperationBatch, Rewrite, generate_structured
+from ted_graph.types import Problem
+
+__all__ = ["WriteReport", "CompressionReport", "write_from_critique", "compress_library",
+           "generality_problem"]
+
+logger = logging.getLogger(__name__)
+Ask = Callable[[list[BaseMessage]], str]
+_ANSWER_KEY = re.compile(r"\b(?:answer|option|choice)\s+(?:is\s+)?\(?[A-Z]\)?(?=[\s.,;)]|$)")
+
+
+@dataclass
+class WriteReport:
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    failed: int = 0  # critiques whose operations never validated
+
+    def __iadd__(self, other: WriteReport) -> WriteReport:
+        for key, value in asdict(other).items():
+            setattr(self, key, getattr(self, key) + value)
+        return self
+
+
+@dataclass
+class CompressionReport:
+    removed: int = 0
+    merged: int = 0
+    rewritten: int = 0
+    dropped: int = 0
+
+
+def generality_problem(text: str, problem: Problem, max_words: int) -> str | None:
+    """Why ``text`` is not a general experience for ``problem``, or ``None`` if it is.
+
+    Rejects texts over twice ``max_words`` words, texts that state the problem's answer
+    (answers of four or more characters) or an answer key ("the answer is B"), and texts
+    that copy eight or more consecutive words of the question.
+    """
+    words = text.split()
+    if len(words) > 2 * max_words:
+        return f"too long ({len(words)} words)"
+    norm_text = normalize(text)
+    answer = normalize(problem["answer"])
+    if len(answer) >= 4 and answer in norm_text:
+        return "states this problem's answer"
+    if _ANSWER_KEY.search(text):
+        return "names an answer option"
+    q = normalize(problem["question"]).split()
+    for i in range(len(q) - 7):
+        if " ".join(q[i : i + 8]) in norm_text:
+            return "copies the question"
+    return None
+
+
+def write_from_critique(
+    library: ExperienceLibrary,
+    ask: Ask,
+    critique: str,
+    problem: Problem,
+    *,
+    step: int,
+    cfg: DistillConfig,
+) -> WriteReport:
+    """Let the teacher turn ``critique`` into library operations, validate and apply them.
+
+    The teacher sees the most similar existing experiences as ``E1..Ek`` and may refine
+    (UPDATE) or delete them; ids it invents are rejected.
+    """
+    report = WriteReport()
+    shown = [exp for exp, _ in library.search(critique, k=max(cfg.k, 3))]
+    prompt = render(
+        "write_experiences",
+        critique=critique,
+        experiences=[{"text": e.text} for e in shown],
+        max_operations=cfg.max_operations,
+        max_words=cfg.max_words,
+    )
+    batch, reason = generate_structured(
+        ask, [HumanMessage(content=prompt)], OperationBatch, retries=cfg.writer_retries
+    )
+    if batch is None:
+        logger.info("problem %s: no valid operations (%s)", problem["id"], reason)
+        report.failed += 1
+        return report
+    labels = {f"E{i}": e.id for i, e in enumerate(shown, start=1)}
+    labels.update({e.id: e.id for e in shown})
+    for op in batch.operations[: cfg.max_operations]:
+        if op.op == "NONE":
+            continue
+        target = labels.get((op.id or "").strip().strip("[]").upper()) or labels.get(op.id or "")
+        if op.op in ("UPDATE", "DELETE") and target is None:
+            logger.info("problem %s: %s of unknown id %r rejected", problem["id"], op.op, op.id)
+            report.rejected += 1
+            continue
+        if op.text is not None:
+            why = generality_problem(op.text, problem, cfg.max_words)
+            if why:
+                logger.info("problem %s: experience rejected, %s: %r", problem["id"], why, op.text)
+                report.rejected += 1
+                continue
+        if op.op == "ADD":
+            assert op.text is not None
+            library.add(op.text, step=step, source_ids=[problem["id"]])
+            report.added += 1
+        elif op.op == "UPDATE":
+            assert op.text is not None and target is not None
+            library.update(target, op.text, step=step, source_ids=[problem["id"]])
+            report.updated += 1
+        elif op.op == "DELETE":
+            assert target is not None
+            library.remove(target, step=step)
+            report.deleted += 1
+    return report
+
+
+def compress_library(
+    library: ExperienceLibrary, ask: Ask, *, step: int, cfg: DistillConfig
+) -> CompressionReport:
+    """Remove, merge, rewrite and cap the library (TED.md, step 6)."""
+    report = CompressionReport()
+    # 1. remove: used enough to judge, and of low utility
+    for exp in library.all():
+        if exp.retrieved >= cfg.min_uses and exp.utility(step) < cfg.min_utility:
+            library.remove(exp.id, step=step)
+            report.removed += 1
+    # 2. merge near-duplicates: similarity proposes, the teacher decides
+    consumed: set[str] = set()
+    for first, second, _ in library.similar_pairs(cfg.merge_threshold):
+        if first.id in consumed or second.id in consumed:
+            continue
+        prompt = render("merge", first=first.text, second=second.text, max_words=cfg.max_words)
+        decision, reason = generate_structured(
+            ask, [HumanMessage(content=prompt)], MergeDecision, retries=cfg.writer_retries
+        )
+        if decision is None or not decision.merge or not decision.text:
+            continue
+        if len(decision.text.split()) > 2 * cfg.max_words:
+            continue
+        merged = library.merge([first.id, second.id], decision.text, step=step)
+        consumed.update({first.id, second.id, merged.id})
+        report.merged += 1
+    # 3. rewrite long experiences
+    for exp in library.all():
+        if len(exp.text.split()) <= cfg.max_words:
+            continue
+        prompt = render("rewrite", text=exp.text, max_words=cfg.max_words)
+        rewrite, _ = generate_structured(
+            ask, [HumanMessage(content=prompt)], Rewrite, retries=cfg.writer_retries
+        )
+        if rewrite is not None and len(rewrite.text.split()) <= cfg.max_words:
+            library.update(exp.id, rewrite.text, step=step)
+            report.rewritten += 1
+    # 4. cap the size, dropping the lowest utility first
+    active = library.all()
+    if len(active) > cfg.max_size:
+        ranked = sorted(active, key=lambda e: (e.utility(step), e.updated_step))
+        for exp in ranked[: len(active) - cfg.max_size]:
+            library.remove(exp.id, step=step)
+            report.dropped += 1
+    return report

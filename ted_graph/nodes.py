@@ -1,0 +1,209 @@
+"""The per-problem nodes of the distillation graph.
+
+``retrieve -> student_sample -> teacher_solve -> compare -> finish``, run once per problem
+of a batch (fanned out with ``Send``). ``teacher_solve`` and ``compare`` are skipped when
+every rollout was right (``skip_solved``), and ``teacher_solve`` when the teacher's
+solution to the problem is cached from an earlier epoch.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage, HumanMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
+
+from ted_graph.answers import extract_answer, is_correct
+from ted_graph.config import DistillConfig
+from ted_graph.library import ExperienceLibrary
+from ted_graph.models.generation import generate
+from ted_graph.prompting import problem_text, retrieve_experiences, student_messages
+from ted_graph.prompts import render
+from ted_graph.types import Problem, ProblemResult, RetrievedExperience, Rollout
+
+__all__ = ["ProblemState", "ProblemOutput", "build_problem_graph", "parse_critique", "teacher_asker"]
+
+_LABEL_LINE = re.compile(r"^\s*\**\s*(helpful|misleading)\s+advice\s*\**\s*:(.*)$", re.I | re.M)
+
+
+class ProblemOutput(TypedDict, total=False):
+    """What a problem's run hands back to the batch (merged by the parent's reducers)."""
+
+    results: list[ProblemResult]
+    teacher_solutions: dict[str, str]
+
+
+class ProblemState(ProblemOutput, total=False):
+    problem: Problem
+    step: int
+    previous_accuracy: float | None
+    teacher_solution: str | None
+    experiences: list[RetrievedExperience]
+    rollouts: list[Rollout]
+    critique: str | None
+    helpful_ids: list[str]
+    misleading_ids: list[str]
+
+
+def teacher_asker(teacher: BaseChatModel, cfg: DistillConfig) -> Callable[[list[BaseMessage]], str]:
+    """A function that sends messages to the teacher (greedy) and returns its text."""
+
+    def ask(messages: list[BaseMessage]) -> str:
+        return generate(
+            teacher,
+            [messages],
+            max_tokens=cfg.teacher_max_tokens,
+            batch_size=cfg.generation_batch_size,
+        )[0][0]
+
+    return ask
+
+
+def parse_critique(
+    text: str, experiences: list[RetrievedExperience]
+) -> tuple[str, list[str], list[str]]:
+    """Split a critique into its prose and the ``E<n>`` labels it marks helpful/misleading.
+
+    Returns:
+        ``(critique without the label lines, helpful ids, misleading ids)``.
+    """
+    helpful: list[str] = []
+    misleading: list[str] = []
+    for kind, labels in _LABEL_LINE.findall(text):
+        ids = [
+            experiences[int(n) - 1]["id"]
+            for n in re.findall(r"E\s*(\d+)", labels, flags=re.I)
+            if 1 <= int(n) <= len(experiences)
+        ]
+        (helpful if kind.lower() == "helpful" else misleading).extend(ids)
+    prose = _LABEL_LINE.sub("", text).strip()
+    misleading = list(dict.fromkeys(misleading))
+    helpful = [i for i in dict.fromkeys(helpful) if i not in misleading]
+    return prose, helpful, misleading
+
+
+def _sampling_seed(cfg: DistillConfig, problem_id: str, step: int) -> int:
+    return (cfg.seed * 1_000_003 + zlib.crc32(f"{problem_id}:{step}".encode())) % (2**31)
+
+
+def build_problem_graph(
+    student: BaseChatModel,
+    teacher: BaseChatModel,
+    library: ExperienceLibrary,
+    defaults: DistillConfig,
+) -> StateGraph:
+    """The per-problem subgraph (uncompiled)."""
+
+    def cfg_of(runtime: Runtime[DistillConfig]) -> DistillConfig:
+        return runtime.context or defaults
+
+    def retrieve(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
+        cfg = cfg_of(runtime)
+        exps = retrieve_experiences(
+            library,
+            state["problem"],
+            k=cfg.k,
+            min_similarity=cfg.min_similarity,
+            max_tokens=cfg.max_experience_tokens,
+        )
+        return {"experiences": exps}
+
+    def student_sample(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
+        cfg = cfg_of(runtime)
+        problem = state["problem"]
+        texts = generate(
+            student,
+            [student_messages(problem, state.get("experiences", []))],
+            n=cfg.n,
+            temperature=cfg.temperature,
+            max_tokens=cfg.student_max_tokens,
+            seed=_sampling_seed(cfg, problem["id"], state.get("step", 0)),
+            batch_size=cfg.generation_batch_size,
+        )[0]
+        choices = problem.get("choices")
+        rollouts: list[Rollout] = []
+        for text in texts:
+            answer = extract_answer(text, choices)
+            rollouts.append(
+                {"text": text, "answer": answer, "correct": is_correct(answer, problem["answer"], choices)}
+            )
+        return {"rollouts": rollouts}
+
+    def after_sampling(state: ProblemState, runtime: Runtime[DistillConfig]) -> str:
+        cfg = cfg_of(runtime)
+        if cfg.skip_solved and all(r["correct"] for r in state["rollouts"]):
+            return "finish"
+        return "compare" if state.get("teacher_solution") else "teacher_solve"
+
+    def teacher_solve(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
+        ask = teacher_asker(teacher, cfg_of(runtime))
+        prompt = render("teacher_solve", problem=problem_text(state["problem"]))
+        solution = ask([HumanMessage(content=prompt)])
+        return {"teacher_solution": solution, "teacher_solutions": {state["problem"]["id"]: solution}}
+
+    def compare(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
+        ask = teacher_asker(teacher, cfg_of(runtime))
+        problem = state["problem"]
+        experiences = state.get("experiences", [])
+        prompt = render(
+            "compare",
+            problem=problem_text(problem),
+            answer=problem["answer"],
+            teacher_solution=state.get("teacher_solution") or "(none)",
+            rollouts=state["rollouts"],
+            experiences=experiences,
+        )
+        critique, helpful, misleading = parse_critique(ask([HumanMessage(content=prompt)]), experiences)
+        return {"critique": critique, "helpful_ids": helpful, "misleading_ids": misleading}
+
+    def finish(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
+        problem = state["problem"]
+        rollouts = state["rollouts"]
+        accuracy = sum(r["correct"] for r in rollouts) / len(rollouts)
+        result: ProblemResult = {
+            "problem_id": problem["id"],
+            "step": state.get("step", 0),
+            "experience_ids": [e["id"] for e in state.get("experiences", [])],
+            "rollouts": rollouts,
+            "accuracy": accuracy,
+            "previous_accuracy": state.get("previous_accuracy"),
+            "teacher_solution": state.get("teacher_solution"),
+            "critique": state.get("critique"),
+            "helpful_ids": state.get("helpful_ids", []),
+            "misleading_ids": state.get("misleading_ids", []),
+        }
+        runtime.stream_writer(
+            {
+                "type": "problem",
+                "step": result["step"],
+                "problem_id": problem["id"],
+                "accuracy": accuracy,
+                "critiqued": result["critique"] is not None,
+            }
+        )
+        out: dict[str, Any] = {"results": [result]}
+        if state.get("teacher_solution"):
+            out["teacher_solutions"] = {problem["id"]: state["teacher_solution"]}
+        return out
+
+    graph = StateGraph(ProblemState, context_schema=DistillConfig, output_schema=ProblemOutput)
+    graph.add_node("retrieve", retrieve)
+    graph.add_node("student_sample", student_sample)
+    graph.add_node("teacher_solve", teacher_solve)
+    graph.add_node("compare", compare)
+    graph.add_node("finish", finish)
+    graph.add_edge(START, "retrieve")
+    graph.add_edge("retrieve", "student_sample")
+    graph.add_conditional_edges(
+        "student_sample", after_sampling, ["teacher_solve", "compare", "finish"]
+    )
+    graph.add_edge("teacher_solve", "compare")
+    graph.add_edge("compare", "finish")
+    graph.add_edge("finish", END)
+    return graph

@@ -1,0 +1,77 @@
+"""Prompt assembly shared by distillation, evaluation and serving."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+
+from ted_graph.library import ExperienceLibrary
+from ted_graph.prompts import render
+from ted_graph.types import Problem, RetrievedExperience
+
+__all__ = [
+    "problem_text",
+    "student_messages",
+    "retrieve_experiences",
+    "estimate_tokens",
+    "retrieval_query",
+]
+
+
+def estimate_tokens(text: str) -> int:
+    """A tokenizer-free estimate: four characters a token, rounded up."""
+    return (len(text) + 3) // 4
+
+
+def problem_text(problem: Problem) -> str:
+    """The problem statement with lettered options, as both student and teacher see it."""
+    return render(
+        "problem",
+        question=problem["question"],
+        choices=problem.get("choices") or [],
+        letters=string.ascii_uppercase,
+    )
+
+
+def retrieval_query(problem: Problem) -> str:
+    """The text embedded to find experiences for a problem (question and options)."""
+    choices = problem.get("choices") or []
+    return problem["question"] + ("\n" + "\n".join(choices) if choices else "")
+
+
+def retrieve_experiences(
+    library: ExperienceLibrary | None,
+    problem: Problem,
+    *,
+    k: int,
+    min_similarity: float,
+    max_tokens: int,
+) -> list[RetrievedExperience]:
+    """Top-``k`` experiences for ``problem``, above the similarity cut-off, within budget.
+
+    Experiences are taken best first until the next one would overflow ``max_tokens``.
+    """
+    if library is None or k <= 0:
+        return []
+    hits = library.search(retrieval_query(problem), k=k, min_similarity=min_similarity)
+    chosen: list[RetrievedExperience] = []
+    used = 0
+    for exp, score in hits:
+        cost = estimate_tokens(exp.text) + 2
+        if used + cost > max_tokens:
+            break
+        used += cost
+        chosen.append({"id": exp.id, "text": exp.text, "score": round(score, 4)})
+    return chosen
+
+
+def student_messages(
+    problem: Problem, experiences: Sequence[RetrievedExperience] = ()
+) -> list[BaseMessage]:
+    """The student's prompt: a system block with the experiences, then the problem."""
+    return [
+        SystemMessage(content=render("student_system", experiences=list(experiences))),
+        HumanMessage(content=problem_text(problem)),
+    ]
