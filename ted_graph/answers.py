@@ -45,6 +45,8 @@ def normalize(text: str) -> str:
 
 def _to_number(text: str) -> float | None:
     text = normalize(text)
+    if "=" in text:  # "4 + 2 + 1 = 7": the result is after the last equals sign
+        text = text.rsplit("=", 1)[1].strip()
     if text in _NUMBER_WORDS:
         return float(_NUMBER_WORDS[text])
     match = _NUMBER.search(text)

@@ -28,6 +28,8 @@ class DistillConfig:
             four characters a token).
         student_max_tokens: new tokens per student rollout.
         teacher_max_tokens: new tokens per teacher answer (solution, critique, writing).
+        teacher_repetition_penalty: repetition penalty of in-process teachers (greedy
+            decoding of small models loops without one); remote teachers ignore it.
         skip_solved: skip the teacher when every rollout was right (nothing to learn).
         max_operations: library operations the teacher may propose per critique.
         max_words: length limit of one experience; longer ones are rejected when written
@@ -53,6 +55,7 @@ class DistillConfig:
     max_experience_tokens: int = 400
     student_max_tokens: int = 256
     teacher_max_tokens: int = 384
+    teacher_repetition_penalty: float = 1.1
     skip_solved: bool = True
     max_operations: int = 3
     max_words: int = 50
@@ -78,6 +81,8 @@ class DistillConfig:
         for name in ("min_similarity", "merge_threshold", "min_utility"):
             if not -1.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"DistillConfig.{name} must lie in [-1, 1]")
+        if self.teacher_repetition_penalty <= 0:
+            raise ValueError("DistillConfig.teacher_repetition_penalty must be positive")
         if self.temperature < 0:
             raise ValueError("DistillConfig.temperature must not be negative")
 

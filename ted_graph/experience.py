@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-__all__ = ["Experience", "experience_id", "Status"]
+__all__ = ["Experience", "experience_id", "format_table", "Status"]
 
 Status = Literal["active", "merged", "removed"]
 
@@ -103,3 +103,14 @@ class Experience:
                 value = json.loads(value)
             data[key] = value
         return cls.from_dict(data)
+
+
+def format_table(experiences: list[Experience], *, step: int | None = None) -> str:
+    """A plain-text table of experiences and their statistics, for terminals."""
+    header = f"{'id':<16} {'status':<8} {'util':>5} {'used':>5} {'good':>5} {'bad':>4} {'ver':>3}  text"
+    rows = [
+        f"{e.id:<16} {e.status:<8} {e.utility(step):>5.2f} {e.retrieved:>5} {e.helpful:>5} "
+        f"{e.harmful:>4} {e.version:>3}  {e.text}"
+        for e in experiences
+    ]
+    return "\n".join([header, *rows])

@@ -60,6 +60,7 @@ def teacher_asker(teacher: BaseChatModel, cfg: DistillConfig) -> Callable[[list[
             [messages],
             max_tokens=cfg.teacher_max_tokens,
             batch_size=cfg.generation_batch_size,
+            repetition_penalty=cfg.teacher_repetition_penalty,
         )[0][0]
 
     return ask
@@ -160,6 +161,12 @@ def build_problem_graph(
             experiences=experiences,
         )
         critique, helpful, misleading = parse_critique(ask([HumanMessage(content=prompt)]), experiences)
+        if not critique:  # weak teachers sometimes answer with the label lines alone
+            critique = render(
+                "fallback_critique",
+                answer=problem["answer"],
+                teacher_solution=state.get("teacher_solution") or "",
+            )
         return {"critique": critique, "helpful_ids": helpful, "misleading_ids": misleading}
 
     def finish(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 
-from ted_graph.models.local import generation_lock, local_backend
+from ted_graph.models.local import batcher_for, local_backend
 
 __all__ = ["generate", "message_text", "to_chat_dicts"]
 
@@ -53,6 +53,7 @@ def generate(
     seed: int | None = None,
     batch_size: int = 8,
     max_concurrency: int = 8,
+    repetition_penalty: float = 1.0,
 ) -> list[list[str]]:
     """Generate ``n`` completions for each prompt.
 
@@ -66,6 +67,8 @@ def generate(
         seed: torch seed for in-process sampling, for reproducible rollouts.
         batch_size: sequences per forward pass for in-process models.
         max_concurrency: parallel requests for remote models.
+        repetition_penalty: for in-process models; above 1.0 discourages the loops that
+            small models fall into under greedy decoding.
 
     Returns:
         ``out[i][j]`` is the ``j``-th completion of prompt ``i``.
@@ -78,7 +81,7 @@ def generate(
     if backend is not None:
         return _generate_local(
             *backend, prompts, n=n, temperature=temperature, max_tokens=max_tokens,
-            seed=seed, batch_size=batch_size,
+            seed=seed, batch_size=batch_size, repetition_penalty=repetition_penalty,
         )
     return _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
 
@@ -93,6 +96,7 @@ def _generate_local(
     max_tokens: int,
     seed: int | None,
     batch_size: int,
+    repetition_penalty: float = 1.0,
 ) -> list[list[str]]:
     import torch
 
@@ -100,33 +104,42 @@ def _generate_local(
         tokenizer.apply_chat_template(to_chat_dicts(p), add_generation_prompt=True, tokenize=False)
         for p in prompts
     ]
-    per_call = max(1, batch_size // n)  # prompts per generate call
     sampling = temperature > 0
+    copies = n if not sampling else 1  # greedy: one sequence, the n copies are identical
+    n = 1 if not sampling else n
+    per_call = max(1, batch_size // n)  # prompts per generate call
     kwargs: dict[str, Any] = {
         "max_new_tokens": max_tokens,
         "do_sample": sampling,
         "num_return_sequences": n,
         "pad_token_id": tokenizer.pad_token_id,
     }
+    if repetition_penalty != 1.0:
+        kwargs["repetition_penalty"] = repetition_penalty
     if sampling:
         kwargs.update(temperature=temperature, top_p=0.95, top_k=0)
     else:  # silence generation_config sampling defaults under greedy decoding
         kwargs.update(temperature=None, top_p=None, top_k=None)
     tokenizer.padding_side = "left"
-    out: list[list[str]] = []
-    with generation_lock(hf_model), torch.inference_mode():
-        if seed is not None:
-            torch.manual_seed(seed)
-        for start in range(0, len(texts), per_call):
-            chunk = texts[start : start + per_call]
-            enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
-            enc = enc.to(hf_model.device)
-            generated = hf_model.generate(**enc, **kwargs)
-            new_tokens = generated[:, enc["input_ids"].shape[1] :]
-            decoded = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            for i in range(len(chunk)):
-                out.append([d.strip() for d in decoded[i * n : (i + 1) * n]])
-    return out
+
+    def execute(batch_texts: list[str]) -> list[list[str]]:
+        out: list[list[str]] = []
+        with torch.inference_mode():
+            if seed is not None and sampling:
+                torch.manual_seed(seed)
+            for start in range(0, len(batch_texts), per_call):
+                chunk = batch_texts[start : start + per_call]
+                enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
+                enc = enc.to(hf_model.device)
+                generated = hf_model.generate(**enc, **kwargs)
+                new_tokens = generated[:, enc["input_ids"].shape[1] :]
+                decoded = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+                for i in range(len(chunk)):
+                    out.append([d.strip() for d in decoded[i * n : (i + 1) * n]] * copies)
+        return out
+
+    key = ("greedy", max_tokens, repetition_penalty, per_call, copies)
+    return batcher_for(hf_model).run(texts, key, mergeable=not sampling, execute=execute)
 
 
 def _supports_native_n(model: BaseChatModel) -> bool:

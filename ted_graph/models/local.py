@@ -10,9 +10,9 @@ from langchain_core.language_models import BaseChatModel
 
 from ted_graph.models.registry import resolve_weights
 
-__all__ = ["load_local_chat_model", "local_backend", "generation_lock"]
+__all__ = ["load_local_chat_model", "local_backend", "batcher_for", "LocalBatcher"]
 
-_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS: weakref.WeakKeyDictionary[Any, "LocalBatcher"] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
 
@@ -21,6 +21,7 @@ def load_local_chat_model(
     *,
     device: str = "cpu",
     dtype: str = "auto",
+    quantize: str = "auto",
     max_new_tokens: int = 256,
 ) -> BaseChatModel:
     """Load a local transformers model as a ``ChatHuggingFace``.
@@ -31,6 +32,11 @@ def load_local_chat_model(
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         dtype: ``"auto"`` (float32 on CPU, where it batches fastest here; bfloat16 on GPU),
             or a torch dtype name.
+        quantize: ``"int8"`` (torch dynamic int8 quantization of the linear layers, CPU
+            only), ``"none"``, or ``"auto"``: int8 on CPU for models of at least
+            0.3B parameters. Measured here, int8 makes Qwen2.5-0.5B 2x faster for one
+            sequence and 2.8x for four; SmolLM2-135M gains little and its answers degrade,
+            so small models stay in float.
         max_new_tokens: default generation length for plain ``invoke`` calls.
     """
     import torch
@@ -49,6 +55,11 @@ def load_local_chat_model(
     model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype)
     model.to(device)
     model.eval()
+    if quantize not in ("auto", "int8", "none"):
+        raise ValueError(f"quantize must be 'auto', 'int8' or 'none', got {quantize!r}")
+    n_params = sum(p.numel() for p in model.parameters())
+    if device == "cpu" and (quantize == "int8" or (quantize == "auto" and n_params >= 3e8)):
+        model = _quantize_int8(model)
     # langchain-huggingface ignores HuggingFacePipeline.pipeline_kwargs when generating,
     # so the defaults for plain invoke() calls are set on the transformers pipeline itself.
     pipe = pipeline(
@@ -61,6 +72,16 @@ def load_local_chat_model(
     )
     llm = HuggingFacePipeline(pipeline=pipe, model_id=spec)
     return ChatHuggingFace(llm=llm, tokenizer=tokenizer, model_id=spec)
+
+
+def _quantize_int8(model: Any) -> Any:
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch points users of this API at torchao
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 def local_backend(model: BaseChatModel) -> tuple[Any, Any] | None:
@@ -76,10 +97,77 @@ def local_backend(model: BaseChatModel) -> tuple[Any, Any] | None:
     return None
 
 
-def generation_lock(hf_model: Any) -> threading.Lock:
-    """One lock per in-process model: parallel graph branches take turns on the cores."""
+class LocalBatcher:
+    """Serialises generation on one in-process model and merges compatible requests.
+
+    Graph branches call the model from parallel threads. While one ``generate`` runs, the
+    requests that arrive queue up; the next thread to take the model runs every queued
+    request that shares its settings in one padded batch. Only greedy requests merge (their
+    output does not depend on what they are batched with, up to float rounding); a sampled
+    request runs alone so that its seed alone decides its rollouts.
+    """
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._busy = False
+        self._pending: list[_Request] = []
+
+    def run(self, texts: list[str], key: tuple[Any, ...], mergeable: bool,
+            execute: Any) -> list[list[str]]:
+        """Run ``execute(texts)`` for this request, batched with compatible queued ones."""
+        request = _Request(texts, key if mergeable else (object(),))
+        with self._cv:
+            self._pending.append(request)
+            while not request.done and self._busy:
+                self._cv.wait()
+            if request.done:
+                return request.result
+            self._busy = True
+            group = [r for r in self._pending if r.key == request.key]
+            self._pending = [r for r in self._pending if r.key != request.key]
+        try:
+            merged = [t for r in group for t in r.texts]
+            outputs = execute(merged)
+            offset = 0
+            for r in group:
+                r.result = outputs[offset : offset + len(r.texts)]
+                offset += len(r.texts)
+        except BaseException as exc:
+            for r in group:
+                r.error = exc
+            raise
+        finally:
+            with self._cv:
+                for r in group:
+                    r.done = True
+                self._busy = False
+                self._cv.notify_all()
+        return request.result
+
+
+class _Request:
+    def __init__(self, texts: list[str], key: tuple[Any, ...]) -> None:
+        self.texts = texts
+        self.key = key
+        self.done = False
+        self.error: BaseException | None = None
+        self._result: list[list[str]] = []
+
+    @property
+    def result(self) -> list[list[str]]:
+        if self.error is not None:
+            raise RuntimeError("batched generation failed") from self.error
+        return self._result
+
+    @result.setter
+    def result(self, value: list[list[str]]) -> None:
+        self._result = value
+
+
+def batcher_for(hf_model: Any) -> LocalBatcher:
+    """The batcher of an in-process model (one per model object)."""
     with _LOCKS_GUARD:
-        lock = _LOCKS.get(hf_model)
-        if lock is None:
-            lock = _LOCKS[hf_model] = threading.Lock()
-        return lock
+        batcher = _LOCKS.get(hf_model)
+        if batcher is None:
+            batcher = _LOCKS[hf_model] = LocalBatcher()
+        return batcher

@@ -1,0 +1,186 @@
+"""One-call distillation in the DSPy spirit: ``distill(...) -> DistillResult``."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+from tqdm.auto import tqdm
+
+from ted_graph.config import DistillConfig
+from ted_graph.data import validate_problem
+from ted_graph.experience import Experience
+from ted_graph.graph import create_distillation_graph, total_steps
+from ted_graph.library import ExperienceLibrary
+from ted_graph.models import load_chat_model
+from ted_graph.prompting import retrieve_experiences, student_messages
+from ted_graph.types import Problem, StepRecord
+
+__all__ = ["distill", "DistillResult"]
+
+RESULT_FILE = "result.json"
+EXPERIENCES_FILE = "experiences.json"
+
+
+@dataclass
+class DistillResult:
+    """What a distillation produced: the library, its history and the run settings.
+
+    Save it with :meth:`save`, reopen it with :meth:`load`, and serve the student with
+    :meth:`student_messages`, which builds the prompt with retrieved experiences.
+    """
+
+    library: ExperienceLibrary
+    config: DistillConfig
+    history: list[StepRecord] = field(default_factory=list)
+    teacher_solutions: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def experiences(self) -> list[Experience]:
+        """The active experiences, oldest first."""
+        return self.library.all()
+
+    def student_messages(self, problem: Problem | str) -> list[BaseMessage]:
+        """The student's prompt for ``problem`` with its retrieved experiences (serving)."""
+        if isinstance(problem, str):
+            problem = {"id": "query", "question": problem, "answer": ""}
+        exps = retrieve_experiences(
+            self.library,
+            problem,
+            k=self.config.k,
+            min_similarity=self.config.min_similarity,
+            max_tokens=self.config.max_experience_tokens,
+        )
+        return student_messages(problem, exps)
+
+    def summary(self) -> str:
+        """A few lines for a terminal."""
+        lines = [
+            f"{len(self.history)} steps in {self.seconds:.0f}s; "
+            f"{len(self.library)} active experiences",
+        ]
+        if self.history:
+            first, last = self.history[0], self.history[-1]
+            lines.append(
+                f"rollout accuracy: first step {first['rollout_accuracy']:.2f}, "
+                f"last step {last['rollout_accuracy']:.2f}"
+            )
+        return "\n".join(lines)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``experiences.json`` (a library export) and ``result.json`` to ``path``."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.library.export_json(folder / EXPERIENCES_FILE)
+        payload = {
+            "config": self.config.to_dict(),
+            "history": self.history,
+            "teacher_solutions": self.teacher_solutions,
+            "seconds": self.seconds,
+        }
+        (folder / RESULT_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(
+        cls, path: str | os.PathLike[str], *, library: ExperienceLibrary | None = None
+    ) -> DistillResult:
+        """Reopen a saved result; its experiences are imported into ``library``
+        (a new in-memory one by default)."""
+        folder = Path(path)
+        payload = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
+        library = library or ExperienceLibrary.in_memory()
+        library.import_json(folder / EXPERIENCES_FILE)
+        return cls(
+            library=library,
+            config=DistillConfig(**payload["config"]),
+            history=payload.get("history", []),
+            teacher_solutions=payload.get("teacher_solutions", {}),
+            seconds=payload.get("seconds", 0.0),
+        )
+
+
+def distill(
+    student: BaseChatModel | str,
+    teacher: BaseChatModel | str,
+    trainset: Sequence[Problem],
+    *,
+    library: ExperienceLibrary | str | os.PathLike[str] | None = None,
+    epochs: int | None = None,
+    n: int | None = None,
+    k: int | None = None,
+    batch_size: int | None = None,
+    config: DistillConfig | None = None,
+    progress: bool = True,
+    **settings: Any,
+) -> DistillResult:
+    """Distil the teacher's experience into a library the student reads at inference time.
+
+    Args:
+        student: a LangChain chat model or a model spec (see ``load_chat_model``).
+        teacher: likewise.
+        trainset: the training problems.
+        library: an :class:`ExperienceLibrary`, a directory for a persistent one, or
+            ``None`` for a new in-memory library.
+        epochs, n, k, batch_size: the most used settings; the rest go through ``config``
+            or as keyword arguments named after :class:`DistillConfig` fields.
+        config: base settings.
+        progress: show a progress bar.
+
+    Returns:
+        A :class:`DistillResult`.
+
+    Raises:
+        DatasetError: a training problem is malformed (nothing is written then).
+    """
+    problems = [validate_problem(p, f"trainset[{i}]") for i, p in enumerate(trainset)]
+    if not problems:
+        raise ValueError("distill() needs at least one training problem")
+    cfg = (config or DistillConfig()).updated(
+        epochs=epochs, n=n, k=k, batch_size=batch_size, **settings
+    )
+    if not isinstance(library, ExperienceLibrary):
+        library = (
+            ExperienceLibrary.in_memory() if library is None else ExperienceLibrary(library)
+        )
+    student_model = load_chat_model(student)
+    teacher_model = load_chat_model(teacher)
+    graph = create_distillation_graph(student_model, teacher_model, library, config=cfg).compile()
+
+    steps = total_steps(len(problems), cfg)
+    bar = tqdm(
+        total=cfg.epochs * len(problems), desc="distilling", unit="problem", disable=not progress
+    )
+    started = time.time()
+    final: dict[str, Any] = {}
+    try:
+        for namespace, mode, chunk in graph.stream(
+            {"trainset": problems}, context=cfg, stream_mode=["custom", "values"], subgraphs=True
+        ):
+            if mode == "values" and not namespace:
+                final = chunk
+            elif mode == "custom" and chunk.get("type") == "problem":
+                bar.update(1)
+            elif mode == "custom" and chunk.get("type") == "step":
+                bar.set_postfix(
+                    step=f"{chunk['step'] + 1}/{steps}",
+                    acc=f"{chunk['rollout_accuracy']:.2f}",
+                    library=chunk["library_size"],
+                )
+    finally:
+        bar.close()
+    return DistillResult(
+        library=library,
+        config=cfg,
+        history=list(final.get("history", [])),
+        teacher_solutions=dict(final.get("teacher_solutions", {})),
+        seconds=round(time.time() - started, 2),
+    )

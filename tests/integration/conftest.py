@@ -1,0 +1,13 @@
+import pytest
+
+from ted_graph.models import DEFAULT_STUDENT, DEFAULT_TEACHER, load_chat_model
+
+
+@pytest.fixture(scope="session")
+def student():
+    return load_chat_model(DEFAULT_STUDENT)
+
+
+@pytest.fixture(scope="session")
+def real_teacher():
+    return load_chat_model(DEFAULT_TEACHER)

@@ -1,0 +1,53 @@
+"""The whole TED loop on the real embedded models and a real persistent Chroma."""
+
+import pytest
+
+from ted_graph import ExperienceLibrary, distill, load_dataset
+from ted_graph.curation import generality_problem
+from ted_graph.data import split
+from ted_graph.models.local import local_backend
+
+pytestmark = pytest.mark.integration
+
+
+def test_one_full_distillation_step(student, real_teacher, tmp_path):
+    train, _ = split(load_dataset("bigbench:logical_deduction"), train=2, test=0, seed=1)
+    library = ExperienceLibrary(tmp_path / "lib")
+    result = distill(
+        student, real_teacher, train, library=library, epochs=1, n=2, batch_size=2,
+        student_max_tokens=48, teacher_max_tokens=160, progress=False,
+    )
+    (step,) = result.history
+    assert step["problems"] == 2 and step["step"] == 0
+    assert 0.0 <= step["rollout_accuracy"] <= 1.0
+    # every problem with a wrong rollout was solved by the teacher and critiqued
+    assert step["critiqued"] == len(result.teacher_solutions)
+    # what the run wrote is on disk and general
+    reopened = ExperienceLibrary(tmp_path / "lib")
+    assert [e.to_dict() for e in reopened.all(None)] == [e.to_dict() for e in library.all(None)]
+    assert step["library_size"] == len(reopened)
+    problems = {p["id"]: p for p in train}
+    for exp in reopened.all():
+        assert exp.source_ids and set(exp.source_ids) <= set(problems)
+        for pid in exp.source_ids:
+            assert generality_problem(exp.text, problems[pid], 50) is None
+
+
+def test_rollouts_of_a_problem_are_one_batched_generate_call(student, monkeypatch):
+    from langchain_core.messages import HumanMessage
+
+    from ted_graph.models import generate
+
+    hf_model, _ = local_backend(student)
+    calls = []
+    original = hf_model.generate
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("num_return_sequences"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(hf_model, "generate", counting)
+    out = generate(student, [[HumanMessage("Name a colour.")]], n=4, temperature=1.0,
+                   max_tokens=12, seed=0)
+    assert calls == [4] and len(out[0]) == 4
+    assert len(set(out[0])) > 1  # sampled, not four copies

@@ -1,0 +1,52 @@
+import json
+
+from click.testing import CliRunner
+
+from ted_graph.cli import cli
+from ted_graph.library import ExperienceLibrary
+
+
+def test_help_explains_every_command_and_option():
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--help"]).output
+    for command in ("distill", "inspect", "export", "import", "eval"):
+        assert command in out
+    help_text = runner.invoke(cli, ["distill", "--help"]).output
+    for option in ("--library", "--student", "--teacher", "--epochs", "--rollouts", "--top-k",
+                   "--chroma-host", "--batch-size", "--save"):
+        assert option in help_text
+
+
+def test_inspect_export_import(tmp_path):
+    lib = ExperienceLibrary(tmp_path / "lib")
+    exp = lib.add("When counting listed objects, count every named item once.")
+    lib.record_usage({exp.id: (4, 3, 0)}, step=0)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["inspect", "-l", str(tmp_path / "lib")])
+    assert out.exit_code == 0 and exp.id in out.output and "count every named item" in out.output
+    as_json = json.loads(runner.invoke(cli, ["inspect", "-l", str(tmp_path / "lib"), "--json"]).output)
+    assert as_json[0]["retrieved"] == 4
+    out = runner.invoke(cli, ["export", str(tmp_path / "x.json"), "-l", str(tmp_path / "lib")])
+    assert out.exit_code == 0 and "exported 1" in out.output
+    out = runner.invoke(cli, ["import", str(tmp_path / "x.json"), "-l", str(tmp_path / "other")])
+    assert out.exit_code == 0 and "imported 1" in out.output
+    assert ExperienceLibrary(tmp_path / "other").get(exp.id).helpful == 3
+
+
+def test_clear_errors_for_bad_input(tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["inspect", "-l", str(tmp_path / "missing")])
+    assert out.exit_code != 0 and "no library at" in out.output
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q"}\n')
+    out = runner.invoke(cli, ["distill", str(bad), "-l", str(tmp_path / "lib")])
+    assert out.exit_code != 0 and "bad.jsonl:1: field 'answer' is missing" in out.output
+    assert not (tmp_path / "lib").exists()  # nothing created before the data was valid
+    out = runner.invoke(cli, ["distill", "bigbench:nope", "-l", str(tmp_path / "lib")])
+    assert out.exit_code != 0 and "not a bundled task" in out.output
+    out = runner.invoke(cli, ["distill", "bigbench:object_counting", "-n", "0"])
+    assert out.exit_code != 0 and "--rollouts" in out.output
+    junk = tmp_path / "junk.json"
+    junk.write_text("[]")
+    out = runner.invoke(cli, ["import", str(junk), "-l", str(tmp_path / "lib2")])
+    assert out.exit_code != 0 and "not a ted-graph experience export" in out.output

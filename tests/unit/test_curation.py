@@ -1,0 +1,94 @@
+import json
+
+from conftest import LESSON
+
+from ted_graph.config import DistillConfig
+from ted_graph.curation import compress_library, generality_problem, write_from_critique
+
+PROBLEM = {"id": "p1", "question": "Yesterday was April 30, 2021. What is the date today?",
+           "answer": "05/01/2021"}
+
+
+def asker(*replies):
+    replies = list(replies)
+    calls = []
+
+    def ask(messages):
+        calls.append(messages[-1].content)
+        return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    return ask, calls
+
+
+def test_generality_guard():
+    assert generality_problem(LESSON, PROBLEM, 50) is None
+    assert "answer" in generality_problem("When asked, answer 05/01/2021.", PROBLEM, 50)
+    assert "option" in generality_problem("When unsure, the answer is (B).", PROBLEM, 50)
+    assert "copies" in generality_problem(
+        "Yesterday was April 30, 2021. What is the date today? Think.", PROBLEM, 50)
+    assert "too long" in generality_problem("word " * 101, PROBLEM, 50)
+
+
+def test_write_applies_valid_operations_and_rejects_bad_ones(library):
+    old = library.add("When adding days to a date, mind the month length.")
+    ops = {"operations": [
+        {"op": "ADD", "text": "When a date question says yesterday, move one day forward for today."},
+        {"op": "UPDATE", "id": "E1", "text": "When adding days to a date, check each month's length."},
+        {"op": "DELETE", "id": "E7"},
+        {"op": "ADD", "text": "The answer is 05/01/2021."},
+    ]}
+    ask, calls = asker(json.dumps(ops))
+    report = write_from_critique(library, ask, "Student forgot month ends.", PROBLEM, step=3,
+                                 cfg=DistillConfig(max_operations=4))
+    assert (report.added, report.updated, report.rejected) == (1, 1, 2)
+    assert library.get(old.id).text.endswith("check each month's length.")
+    assert library.get(old.id).version == 2
+    assert len(library) == 2
+    assert "[E1] When adding days" in calls[0]
+
+
+def test_write_skips_when_json_never_validates(library):
+    ask, calls = asker("no json", "still none")
+    report = write_from_critique(library, ask, "c", PROBLEM, step=0, cfg=DistillConfig(writer_retries=1))
+    assert report.failed == 1 and len(library) == 0 and len(calls) == 2
+
+
+def test_max_operations_caps_writes(library):
+    ops = {"operations": [{"op": "ADD", "text": f"When case {i} happens, do thing {i}."} for i in range(5)]}
+    ask, _ = asker(json.dumps(ops))
+    report = write_from_critique(library, ask, "c", PROBLEM, step=0, cfg=DistillConfig(max_operations=2))
+    assert report.added == 2 and len(library) == 2
+
+
+def test_compression_removes_merges_rewrites_and_caps(library):
+    bad = library.add("When in doubt, always pick the first option you see.")
+    library.record_usage({bad.id: (20, 1, 15)}, step=1)
+    library.add("When counting listed objects, count every named item once.")
+    library.add("When counting listed objects, count each named item exactly once.")
+    long_text = "When reading a long puzzle " + "and its many clauses " * 15 + ", slow down."
+    long_exp = library.add(long_text)
+    ask, calls = asker(json.dumps({"merge": True, "text": LESSON}),
+                       json.dumps({"text": "When reading long puzzles, go clause by clause."}))
+    report = compress_library(library, ask, step=2, cfg=DistillConfig(max_size=50, min_uses=10))
+    assert report.removed == 1 and library.get(bad.id).status == "removed"
+    assert report.merged == 1 and any(e.text == LESSON for e in library.all())
+    assert report.rewritten == 1 and library.get(long_exp.id).text.startswith("When reading long")
+    assert len(library) == 2
+
+
+def test_compression_never_merges_without_the_teachers_consent(library):
+    library.add("When counting listed objects, count every named item once.")
+    library.add("When counting listed objects, count each named item exactly once.")
+    ask, _ = asker(json.dumps({"merge": False}))
+    assert compress_library(library, ask, step=0, cfg=DistillConfig()).merged == 0
+    assert len(library) == 2
+
+
+def test_compression_caps_size_by_utility(library):
+    exps = [library.add(f"When facing situation number {i}, apply remedy {i}.") for i in range(5)]
+    library.record_usage({exps[0].id: (5, 0, 5), exps[1].id: (5, 5, 0)}, step=0)
+    ask, _ = asker(json.dumps({"merge": False}))
+    report = compress_library(library, ask, step=0, cfg=DistillConfig(max_size=3, min_uses=100))
+    assert report.dropped == 2 and len(library) == 3
+    assert library.get(exps[0].id).status == "removed"
+    assert library.get(exps[1].id).status == "active"

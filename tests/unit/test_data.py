@@ -1,0 +1,85 @@
+import json
+
+import pytest
+
+from ted_graph.data import BIGBENCH_TASKS, DatasetError, load_dataset, load_jsonl, split
+
+
+def write(tmp_path, rows, name="d.jsonl"):
+    path = tmp_path / name
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows))
+    return path
+
+
+def test_jsonl_loads_and_normalises(tmp_path):
+    path = write(tmp_path, [
+        {"id": "a", "question": "2+2?", "answer": 4},
+        "",
+        {"question": "Pick", "answer": "B", "choices": ["x", "y"]},
+    ])
+    problems = load_jsonl(path)
+    assert problems[0] == {"id": "a", "question": "2+2?", "answer": "4"}
+    assert problems[1]["answer"] == "y" and problems[1]["id"].startswith("p-")
+
+
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ({"id": "a", "answer": "1"}, "d.jsonl:1: field 'question'"),
+        ({"id": "a", "question": "  ", "answer": "1"}, "field 'question' is missing or empty"),
+        ({"id": "a", "question": "q"}, "field 'answer' is missing"),
+        ({"id": "a", "question": "q", "answer": ""}, "field 'answer' is empty"),
+        ({"id": "a", "question": "q", "answer": "z", "choices": ["x", "y"]}, "neither one of 'choices'"),
+        ({"id": "a", "question": "q", "answer": "x", "choices": "xy"}, "field 'choices'"),
+        ({"id": "a", "question": "q", "answer": "1", "images": "a.png"}, "field 'images'"),
+        ("[1, 2]", "expected a JSON object"),
+        ("{broken", "not valid JSON"),
+    ],
+)
+def test_jsonl_errors_name_file_line_and_field(tmp_path, row, message):
+    path = write(tmp_path, [row])
+    with pytest.raises(DatasetError, match=message.replace("(", r"\(")):
+        load_jsonl(path)
+
+
+def test_jsonl_duplicate_ids_and_missing_file(tmp_path):
+    path = write(tmp_path, [{"id": "a", "question": "q", "answer": "1"}] * 2)
+    with pytest.raises(DatasetError, match=":2: field 'id' 'a' repeats line 1"):
+        load_jsonl(path)
+    with pytest.raises(DatasetError, match="cannot read"):
+        load_jsonl(tmp_path / "missing.jsonl")
+    with pytest.raises(DatasetError, match="no problems"):
+        load_jsonl(write(tmp_path, [""], "empty.jsonl"))
+
+
+@pytest.mark.parametrize("task", BIGBENCH_TASKS)
+def test_bundled_bigbench_tasks(task):
+    problems = load_dataset(f"bigbench:{task}")
+    assert len(problems) >= 300
+    assert len({p["id"] for p in problems}) == len(problems)
+    for p in problems[:50]:
+        if "choices" in p:
+            assert p["answer"] in p["choices"]
+
+
+def test_bigbench_choices_are_shuffled_deterministically():
+    first = load_dataset("bigbench:date_understanding")
+    again = load_dataset("bigbench:date_understanding")
+    assert first == again
+    positions = {p["choices"].index(p["answer"]) for p in first}
+    assert len(positions) > 3  # the source lists the right option first almost always
+
+
+def test_unknown_dataset():
+    with pytest.raises(DatasetError, match="not a bundled task"):
+        load_dataset("nope")
+
+
+def test_split_is_seeded_and_disjoint():
+    problems = load_dataset("bigbench:object_counting", limit=50)
+    train, test = split(problems, train=10, test=20, seed=3)
+    assert (len(train), len(test)) == (10, 20)
+    assert not {p["id"] for p in train} & {p["id"] for p in test}
+    assert split(problems, train=10, test=20, seed=3) == (train, test)
+    with pytest.raises(ValueError):
+        split(problems, train=40, test=20)

