@@ -21,17 +21,36 @@ from ted_graph import ExperienceLibrary, load_dataset
 from ted_graph.experience import Experience, experience_id
 from ted_graph.prompting import retrieve_experiences
 
-SITUATIONS = ["counting listed objects", "ordering objects from clues", "computing a date offset",
-              "tracking swapped items", "reading a multiple-choice question", "comparing quantities",
-              "converting units", "solving a word problem", "checking an answer", "parsing a table"]
-ADVICE = ["write every fact down first", "work one clue at a time", "re-read the question",
-          "check the month lengths", "count each named item once", "eliminate impossible options",
-          "draw the order as a line", "keep a running total", "restate the goal", "verify the last step"]
+SITUATIONS = [
+    "counting listed objects",
+    "ordering objects from clues",
+    "computing a date offset",
+    "tracking swapped items",
+    "reading a multiple-choice question",
+    "comparing quantities",
+    "converting units",
+    "solving a word problem",
+    "checking an answer",
+    "parsing a table",
+]
+ADVICE = [
+    "write every fact down first",
+    "work one clue at a time",
+    "re-read the question",
+    "check the month lengths",
+    "count each named item once",
+    "eliminate impossible options",
+    "draw the order as a line",
+    "keep a running total",
+    "restate the goal",
+    "verify the last step",
+]
 
 
 def synthetic(i: int, rng: random.Random) -> str:
-    return (f"When {rng.choice(SITUATIONS)} (case {i}), {rng.choice(ADVICE)} and "
-            f"{rng.choice(ADVICE)}.")
+    return (
+        f"When {rng.choice(SITUATIONS)} (case {i}), {rng.choice(ADVICE)} and {rng.choice(ADVICE)}."
+    )
 
 
 def fill(library: ExperienceLibrary, size: int, seed: int = 0) -> None:
@@ -40,8 +59,9 @@ def fill(library: ExperienceLibrary, size: int, seed: int = 0) -> None:
     for start in range(0, size, 1000):  # Chroma's add batches; embedding happens here
         chunk = texts[start : start + 1000]
         exps = [Experience(id=experience_id(t), text=t) for t in chunk]
-        library.collection.add(ids=[e.id for e in exps], documents=chunk,
-                               metadatas=[e.to_metadata() for e in exps])
+        library.collection.add(
+            ids=[e.id for e in exps], documents=chunk, metadatas=[e.to_metadata() for e in exps]
+        )
 
 
 def main() -> None:
@@ -50,11 +70,16 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    questions = [p for t in ("logical_deduction", "date_understanding", "object_counting")
-                 for p in load_dataset(f"bigbench:{t}", limit=args.queries)]
+    questions = [
+        p
+        for t in ("logical_deduction", "date_understanding", "object_counting")
+        for p in load_dataset(f"bigbench:{t}", limit=args.queries)
+    ]
     random.Random(1).shuffle(questions)
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"python {platform.python_version()}"
+    )
     print("| experiences | queries | median ms | p90 ms | p99 ms | embed-only median ms |")
     print("|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes:
@@ -65,15 +90,19 @@ def main() -> None:
             times, embeds = [], []
             for problem in questions[: args.queries]:
                 t0 = time.perf_counter()
-                got = retrieve_experiences(library, problem, k=5, min_similarity=0.0, max_tokens=400)
+                got = retrieve_experiences(
+                    library, problem, k=5, min_similarity=0.0, max_tokens=400
+                )
                 times.append((time.perf_counter() - t0) * 1000)
                 assert got, "retrieval returned nothing"
                 t0 = time.perf_counter()
                 library.embedding_function([problem["question"]])
                 embeds.append((time.perf_counter() - t0) * 1000)
             q = statistics.quantiles(times, n=100)
-            print(f"| {size:,} | {len(times)} | {statistics.median(times):.1f} | {q[89]:.1f} | "
-                  f"{q[98]:.1f} | {statistics.median(embeds):.1f} |")
+            print(
+                f"| {size:,} | {len(times)} | {statistics.median(times):.1f} | {q[89]:.1f} | "
+                f"{q[98]:.1f} | {statistics.median(embeds):.1f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ def main() -> None:
     def run(n: int, seed: int) -> tuple[float, int]:
         prompt = student_messages(problems[seed])
         t0 = time.perf_counter()
-        texts = generate(model, [prompt], n=n, temperature=0.7, max_tokens=args.max_tokens, seed=seed)[0]
+        texts = generate(
+            model, [prompt], n=n, temperature=0.7, max_tokens=args.max_tokens, seed=seed
+        )[0]
         seconds = time.perf_counter() - t0
         tokens = sum(len(tokenizer(t)["input_ids"]) for t in texts) if tokenizer else 0
         return seconds, tokens
@@ -50,13 +52,18 @@ def main() -> None:
         ratios.append(sn / s1)
         one_tps.append(t1 / s1)
         many_tps.append(tn / sn)
-    print(f"machine: {platform.machine()}, python {platform.python_version()}; "
-          f"student {args.student}, {len(problems)} problems of {args.task}, "
-          f"max {args.max_tokens} new tokens, temperature 0.7")
-    print("| rollouts | median wall-time ratio vs 1 rollout | tokens/s (1 rollout) | tokens/s (batched) |")
+    print(
+        f"machine: {platform.machine()}, python {platform.python_version()}; "
+        f"student {args.student}, {len(problems)} problems of {args.task}, "
+        f"max {args.max_tokens} new tokens, temperature 0.7"
+    )
+    header = "| rollouts | median time vs 1 rollout | tokens/s (1 rollout) | tokens/s (batched) |"
+    print(header)
     print("|---:|---:|---:|---:|")
-    print(f"| {args.n} | {statistics.median(ratios):.2f} | {statistics.median(one_tps):.1f} | "
-          f"{statistics.median(many_tps):.1f} |")
+    print(
+        f"| {args.n} | {statistics.median(ratios):.2f} | {statistics.median(one_tps):.1f} | "
+        f"{statistics.median(many_tps):.1f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -23,8 +23,10 @@ from ted_graph.models import DEFAULT_STUDENT, DEFAULT_TEACHER
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="bigbench:logical_deduction", help="dataset (file or bundled task)")
-    parser.add_argument("--train", type=int, default=12, help="training problems")
+    parser.add_argument(
+        "--task", default="bigbench:logical_deduction", help="dataset (file or bundled task)"
+    )
+    parser.add_argument("--train", type=int, default=8, help="training problems")
     parser.add_argument("--test", type=int, default=60, help="held-out problems")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("-n", type=int, default=4, help="student rollouts per problem")
@@ -42,14 +44,24 @@ def main() -> None:
     t0 = time.time()
     student = load_chat_model(args.student)
     teacher = load_chat_model(args.teacher)
-    print(f"[models] student={args.student} teacher={args.teacher} loaded in {time.time() - t0:.0f}s")
+    print(
+        f"[models] student={args.student} teacher={args.teacher} loaded in {time.time() - t0:.0f}s"
+    )
 
     library_dir = args.out / "library"
     shutil.rmtree(library_dir, ignore_errors=True)  # every run starts from an empty library
     library = ExperienceLibrary(library_dir)
     result = distill(
-        student, teacher, train, library=library, epochs=args.epochs, n=args.n,
-        batch_size=args.batch_size, seed=args.seed, student_max_tokens=128, teacher_max_tokens=256,
+        student,
+        teacher,
+        train,
+        library=library,
+        epochs=args.epochs,
+        n=args.n,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        student_max_tokens=128,
+        teacher_max_tokens=256,
     )
     result.save(args.out / "result")
     print(f"[distill] {result.summary()}")
@@ -59,8 +71,14 @@ def main() -> None:
 
     print()
     base = evaluate(student, test, max_tokens=128, desc="held-out, student alone")
-    ted = evaluate(student, test, library=library, k=result.config.k, max_tokens=128,
-                   desc="held-out, with experiences")
+    ted = evaluate(
+        student,
+        test,
+        library=library,
+        k=result.config.k,
+        max_tokens=128,
+        desc="held-out, with experiences",
+    )
     used = sum(1 for p in ted.predictions if p["experience_ids"])
     print(f"\n[result] held-out accuracy on {len(test)} problems ({args.task})")
     print(f"  student alone:          {base}")

@@ -15,10 +15,27 @@ from collections.abc import Sequence
 __all__ = ["extract_answer", "is_correct", "normalize", "letter"]
 
 _NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
 }
 _BOXED = re.compile(r"\\boxed\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _MARKERS = re.compile(
@@ -82,7 +99,7 @@ def _match_choice(span: str, choices: Sequence[str]) -> str | None:
     if norm_span in normed:
         return choices[normed.index(norm_span)]
     # the span mentions exactly one option's text
-    hits = [c for c, n in zip(choices, normed) if n and n in norm_span]
+    hits = [c for c, n in zip(choices, normed, strict=True) if n and n in norm_span]
     if len(hits) == 1:
         return hits[0]
     if len(hits) > 1:  # prefer the longest (most specific) option text
@@ -130,9 +147,7 @@ def extract_answer(text: str, choices: Sequence[str] | None = None) -> str | Non
     return None
 
 
-def is_correct(
-    prediction: str | None, answer: str, choices: Sequence[str] | None = None
-) -> bool:
+def is_correct(prediction: str | None, answer: str, choices: Sequence[str] | None = None) -> bool:
     """Whether ``prediction`` matches the ground-truth ``answer``.
 
     Multiple choice compares option text (``answer`` may also be a letter); numbers

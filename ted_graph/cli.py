@@ -26,17 +26,39 @@ def _library(path: Path, host: str | None, port: int, collection: str, embedder:
 
 def _library_options(func: Any) -> Any:
     options = [
-        click.option("--library", "-l", "library_path", type=click.Path(path_type=Path),
-                     default=Path("ted-library"), show_default=True,
-                     help="Directory of the persistent experience library (Chroma)."),
-        click.option("--chroma-host", default=None,
-                     help="Use a Chroma server (`chroma run`) at this host instead of a directory."),
-        click.option("--chroma-port", default=8000, show_default=True, type=int,
-                     help="Port of the Chroma server."),
-        click.option("--collection", default="ted_experiences", show_default=True,
-                     help="Chroma collection holding the experiences."),
-        click.option("--embedder", default="all-MiniLM-L6-v2", show_default=True,
-                     help="sentence-transformers model name or folder used to embed experiences."),
+        click.option(
+            "--library",
+            "-l",
+            "library_path",
+            type=click.Path(path_type=Path),
+            default=Path("ted-library"),
+            show_default=True,
+            help="Directory of the persistent experience library (Chroma).",
+        ),
+        click.option(
+            "--chroma-host",
+            default=None,
+            help="Use a Chroma server (`chroma run`) at this host instead of a directory.",
+        ),
+        click.option(
+            "--chroma-port",
+            default=8000,
+            show_default=True,
+            type=int,
+            help="Port of the Chroma server.",
+        ),
+        click.option(
+            "--collection",
+            default="ted_experiences",
+            show_default=True,
+            help="Chroma collection holding the experiences.",
+        ),
+        click.option(
+            "--embedder",
+            default="all-MiniLM-L6-v2",
+            show_default=True,
+            help="sentence-transformers model name or folder used to embed experiences.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -66,34 +88,109 @@ def cli(verbose: int) -> None:
 @click.argument("dataset")
 @_library_options
 @click.option("--student", default="smollm2-135m", show_default=True, help="Student model spec.")
-@click.option("--teacher", default="qwen2.5-coder-0.5b", show_default=True, help="Teacher model spec.")
-@click.option("--epochs", default=_DEFAULTS.epochs, show_default=True, type=click.IntRange(1),
-              help="Passes over the training problems.")
-@click.option("--batch-size", default=_DEFAULTS.batch_size, show_default=True,
-              type=click.IntRange(1), help="Problems per step (written together).")
-@click.option("-n", "--rollouts", "n", default=_DEFAULTS.n, show_default=True,
-              type=click.IntRange(1), help="Student rollouts per problem.")
-@click.option("-k", "--top-k", "k", default=_DEFAULTS.k, show_default=True,
-              type=click.IntRange(0), help="Experiences retrieved into each student prompt.")
-@click.option("--temperature", default=_DEFAULTS.temperature, show_default=True,
-              type=click.FloatRange(0), help="Student sampling temperature.")
-@click.option("--student-max-tokens", default=_DEFAULTS.student_max_tokens, show_default=True,
-              type=click.IntRange(1), help="New tokens per student rollout.")
-@click.option("--teacher-max-tokens", default=_DEFAULTS.teacher_max_tokens, show_default=True,
-              type=click.IntRange(1), help="New tokens per teacher answer.")
-@click.option("--max-size", default=_DEFAULTS.max_size, show_default=True,
-              type=click.IntRange(1), help="Most active experiences kept by compression.")
-@click.option("--compress-every", default=_DEFAULTS.compress_every, show_default=True,
-              type=click.IntRange(0), help="Compress every N steps (0: never).")
-@click.option("--limit", default=None, type=click.IntRange(1),
-              help="Use only the first N problems of the dataset.")
-@click.option("--seed", default=_DEFAULTS.seed, show_default=True, type=int,
-              help="Seed of the batch order and student sampling.")
-@click.option("--save", "save_dir", type=click.Path(path_type=Path), default=None,
-              help="Also save the result (history, settings, export) to this folder.")
-def distill(dataset: str, library_path: Path, chroma_host: str | None, chroma_port: int,
-            collection: str, embedder: str, student: str, teacher: str, limit: int | None,
-            save_dir: Path | None, **settings: Any) -> None:
+@click.option(
+    "--teacher", default="qwen2.5-coder-0.5b", show_default=True, help="Teacher model spec."
+)
+@click.option(
+    "--epochs",
+    default=_DEFAULTS.epochs,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Passes over the training problems.",
+)
+@click.option(
+    "--batch-size",
+    default=_DEFAULTS.batch_size,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Problems per step (written together).",
+)
+@click.option(
+    "-n",
+    "--rollouts",
+    "n",
+    default=_DEFAULTS.n,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Student rollouts per problem.",
+)
+@click.option(
+    "-k",
+    "--top-k",
+    "k",
+    default=_DEFAULTS.k,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Experiences retrieved into each student prompt.",
+)
+@click.option(
+    "--temperature",
+    default=_DEFAULTS.temperature,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Student sampling temperature.",
+)
+@click.option(
+    "--student-max-tokens",
+    default=_DEFAULTS.student_max_tokens,
+    show_default=True,
+    type=click.IntRange(1),
+    help="New tokens per student rollout.",
+)
+@click.option(
+    "--teacher-max-tokens",
+    default=_DEFAULTS.teacher_max_tokens,
+    show_default=True,
+    type=click.IntRange(1),
+    help="New tokens per teacher answer.",
+)
+@click.option(
+    "--max-size",
+    default=_DEFAULTS.max_size,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Most active experiences kept by compression.",
+)
+@click.option(
+    "--compress-every",
+    default=_DEFAULTS.compress_every,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Compress every N steps (0: never).",
+)
+@click.option(
+    "--limit",
+    default=None,
+    type=click.IntRange(1),
+    help="Use only the first N problems of the dataset.",
+)
+@click.option(
+    "--seed",
+    default=_DEFAULTS.seed,
+    show_default=True,
+    type=int,
+    help="Seed of the batch order and student sampling.",
+)
+@click.option(
+    "--save",
+    "save_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also save the result (history, settings, export) to this folder.",
+)
+def distill(
+    dataset: str,
+    library_path: Path,
+    chroma_host: str | None,
+    chroma_port: int,
+    collection: str,
+    embedder: str,
+    student: str,
+    teacher: str,
+    limit: int | None,
+    save_dir: Path | None,
+    **settings: Any,
+) -> None:
     """Distil experiences from DATASET into the library.
 
     DATASET is a JSONL file of {"id", "question", "answer", "choices"?, "images"?} rows,
@@ -121,11 +218,24 @@ def distill(dataset: str, library_path: Path, chroma_host: str | None, chroma_po
 @cli.command()
 @_library_options
 @click.option("--all", "show_all", is_flag=True, help="Include removed and merged experiences.")
-@click.option("--sort", type=click.Choice(["utility", "retrieved", "created"]), default="utility",
-              show_default=True, help="Order of the listing.")
+@click.option(
+    "--sort",
+    type=click.Choice(["utility", "retrieved", "created"]),
+    default="utility",
+    show_default=True,
+    help="Order of the listing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
-def inspect(library_path: Path, chroma_host: str | None, chroma_port: int, collection: str,
-            embedder: str, show_all: bool, sort: str, as_json: bool) -> None:
+def inspect(
+    library_path: Path,
+    chroma_host: str | None,
+    chroma_port: int,
+    collection: str,
+    embedder: str,
+    show_all: bool,
+    sort: str,
+    as_json: bool,
+) -> None:
     """List the experiences in the library with their usage statistics."""
     if not chroma_host and not library_path.exists():
         _fail(f"no library at {library_path}")
@@ -149,8 +259,15 @@ def inspect(library_path: Path, chroma_host: str | None, chroma_port: int, colle
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @_library_options
 @click.option("--active-only", is_flag=True, help="Export only active experiences.")
-def export_cmd(output: Path, library_path: Path, chroma_host: str | None, chroma_port: int,
-               collection: str, embedder: str, active_only: bool) -> None:
+def export_cmd(
+    output: Path,
+    library_path: Path,
+    chroma_host: str | None,
+    chroma_port: int,
+    collection: str,
+    embedder: str,
+    active_only: bool,
+) -> None:
     """Export the library to a JSON file OUTPUT (shareable, re-embedded on import)."""
     if not chroma_host and not library_path.exists():
         _fail(f"no library at {library_path}")
@@ -162,8 +279,14 @@ def export_cmd(output: Path, library_path: Path, chroma_host: str | None, chroma
 @cli.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_library_options
-def import_cmd(source: Path, library_path: Path, chroma_host: str | None, chroma_port: int,
-               collection: str, embedder: str) -> None:
+def import_cmd(
+    source: Path,
+    library_path: Path,
+    chroma_host: str | None,
+    chroma_port: int,
+    collection: str,
+    embedder: str,
+) -> None:
     """Import experiences from an exported JSON file SOURCE into the library."""
     lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
     try:
@@ -178,19 +301,51 @@ def import_cmd(source: Path, library_path: Path, chroma_host: str | None, chroma
 @_library_options
 @click.option("--student", default="smollm2-135m", show_default=True, help="Student model spec.")
 @click.option("--no-library", is_flag=True, help="Evaluate the student alone (no experiences).")
-@click.option("-k", "--top-k", "k", default=_DEFAULTS.k, show_default=True, type=click.IntRange(0),
-              help="Experiences retrieved into each prompt.")
-@click.option("--max-tokens", default=_DEFAULTS.student_max_tokens, show_default=True,
-              type=click.IntRange(1), help="New tokens per answer.")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1),
-              help="Problems per forward pass.")
+@click.option(
+    "-k",
+    "--top-k",
+    "k",
+    default=_DEFAULTS.k,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Experiences retrieved into each prompt.",
+)
+@click.option(
+    "--max-tokens",
+    default=_DEFAULTS.student_max_tokens,
+    show_default=True,
+    type=click.IntRange(1),
+    help="New tokens per answer.",
+)
+@click.option(
+    "--batch-size",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Problems per forward pass.",
+)
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N problems.")
-@click.option("--predictions", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write per-item predictions to this JSONL file.")
-def eval_cmd(dataset: str, library_path: Path, chroma_host: str | None, chroma_port: int,
-             collection: str, embedder: str, student: str, no_library: bool, k: int,
-             max_tokens: int, batch_size: int, limit: int | None,
-             predictions: Path | None) -> None:
+@click.option(
+    "--predictions",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write per-item predictions to this JSONL file.",
+)
+def eval_cmd(
+    dataset: str,
+    library_path: Path,
+    chroma_host: str | None,
+    chroma_port: int,
+    collection: str,
+    embedder: str,
+    student: str,
+    no_library: bool,
+    k: int,
+    max_tokens: int,
+    batch_size: int,
+    limit: int | None,
+    predictions: Path | None,
+) -> None:
     """Accuracy of the student on DATASET, with the library's experiences or without."""
     from ted_graph.data import DatasetError, load_dataset
     from ted_graph.evaluate import evaluate
@@ -204,8 +359,9 @@ def eval_cmd(dataset: str, library_path: Path, chroma_host: str | None, chroma_p
         if not chroma_host and not library_path.exists():
             _fail(f"no library at {library_path} (use --no-library to evaluate without one)")
         lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
-    result = evaluate(student, problems, library=lib, k=k, max_tokens=max_tokens,
-                      batch_size=batch_size)
+    result = evaluate(
+        student, problems, library=lib, k=k, max_tokens=max_tokens, batch_size=batch_size
+    )
     click.echo(f"accuracy: {result} ({'with' if lib else 'without'} experiences)")
     if predictions:
         predictions.parent.mkdir(parents=True, exist_ok=True)

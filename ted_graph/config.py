@@ -69,13 +69,27 @@ class DistillConfig:
     generation_batch_size: int = 8
 
     def __post_init__(self) -> None:
-        positive = ("epochs", "batch_size", "n", "student_max_tokens", "teacher_max_tokens",
-                    "max_words", "max_size", "generation_batch_size")
+        positive = (
+            "epochs",
+            "batch_size",
+            "n",
+            "student_max_tokens",
+            "teacher_max_tokens",
+            "max_words",
+            "max_size",
+            "generation_batch_size",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"DistillConfig.{name} must be at least 1")
-        for name in ("k", "compress_every", "max_operations", "writer_retries", "min_uses",
-                     "max_experience_tokens"):
+        for name in (
+            "k",
+            "compress_every",
+            "max_operations",
+            "writer_retries",
+            "min_uses",
+            "max_experience_tokens",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"DistillConfig.{name} must not be negative")
         for name in ("min_similarity", "merge_threshold", "min_utility"):

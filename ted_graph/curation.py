@@ -10,24 +10,41 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from ted_graph.answers import normalize
 from ted_graph.config import DistillConfig
+from ted_graph.experience import Experience
 from ted_graph.library import ExperienceLibrary
 from ted_graph.prompts import render
-from ted_graph.structured import MergeDecision, OperationBatch, Rewrite, generate_structured
+from ted_graph.structured import (
+    MergeDecision,
+    OperationBatch,
+    Rewrite,
+    generate_structured,
+    generate_structured_batch,
+)
 from ted_graph.types import Problem
 
-__all__ = ["WriteReport", "CompressionReport", "write_from_critique", "compress_library",
-           "generality_problem"]
+__all__ = [
+    "form_problem",
+    "WriteReport",
+    "CompressionReport",
+    "write_from_critique",
+    "write_from_critiques",
+    "compress_library",
+    "generality_problem",
+]
 
 logger = logging.getLogger(__name__)
 Ask = Callable[[list[BaseMessage]], str]
+AskMany = Callable[[list[list[BaseMessage]]], list[str]]
 _ANSWER_KEY = re.compile(r"\b(?:answer|option|choice)\s+(?:is\s+)?\(?[A-Z]\)?(?=[\s.,;)]|$)")
+_LESSON_FORM = re.compile(r"^(?:when|if|before|after|while|for)\b[^,]{3,},\s*\S", re.IGNORECASE)
+_ABOUT_STUDENT = re.compile(r"\bthe student'?s?\b", re.IGNORECASE)
 
 
 @dataclass
@@ -52,16 +69,33 @@ class CompressionReport:
     dropped: int = 0
 
 
-def generality_problem(text: str, problem: Problem, max_words: int) -> str | None:
-    """Why ``text`` is not a general experience for ``problem``, or ``None`` if it is.
-
-    Rejects texts over twice ``max_words`` words, texts that state the problem's answer
-    (answers of four or more characters) or an answer key ("the answer is B"), and texts
-    that copy eight or more consecutive words of the question.
-    """
+def form_problem(text: str, max_words: int) -> str | None:
+    """Why ``text`` is not a well-formed lesson, or ``None`` (see :func:`generality_problem`)."""
     words = text.split()
     if len(words) > 2 * max_words:
         return f"too long ({len(words)} words)"
+    if len(words) < 6 or "..." in text or "\u2026" in text or re.search(r"<[^>]*>", text):
+        return "a placeholder or fragment"
+    if not _LESSON_FORM.match(text.strip()):
+        return "not of the form 'When <situation>, <advice>'"
+    if _ABOUT_STUDENT.search(text):
+        return "describes the student instead of advising the solver"
+    return None
+
+
+def generality_problem(text: str, problem: Problem, max_words: int) -> str | None:
+    """Why ``text`` is not a general experience for ``problem``, or ``None`` if it is.
+
+    Rejects texts that are not a lesson of the form "When <situation>, <advice>" (also
+    "If/Before/After/While/For ..., ..."), placeholders ("When ..., ..."), texts about "the
+    student" rather than advice to the solver, texts under six or over twice ``max_words``
+    words, texts that state the problem's answer (answers of four or more characters) or an
+    answer key ("the answer is B"), and texts that copy eight or more consecutive words of
+    the question.
+    """
+    why = form_problem(text, max_words)
+    if why:
+        return why
     norm_text = normalize(text)
     answer = normalize(problem["answer"])
     if len(answer) >= 4 and answer in norm_text:
@@ -84,34 +118,74 @@ def write_from_critique(
     step: int,
     cfg: DistillConfig,
 ) -> WriteReport:
-    """Let the teacher turn ``critique`` into library operations, validate and apply them.
+    """:func:`write_from_critiques` for one critique, with a one-request ``ask``."""
+    return write_from_critiques(
+        library,
+        lambda batch: [ask(m) for m in batch],
+        [(critique, problem)],
+        step=step,
+        cfg=cfg,
+    )
 
-    The teacher sees the most similar existing experiences as ``E1..Ek`` and may refine
-    (UPDATE) or delete them; ids it invents are rejected.
+
+def write_from_critiques(
+    library: ExperienceLibrary,
+    ask_many: AskMany,
+    critiques: Sequence[tuple[str, Problem]],
+    *,
+    step: int,
+    cfg: DistillConfig,
+) -> WriteReport:
+    """Let the teacher turn critiques into library operations, validate and apply them.
+
+    For each critique the teacher sees the most similar existing experiences as
+    ``E1..Ek`` and may refine (UPDATE) or delete them; ids it invents are rejected. All
+    critiques of a step are sent in one batched request; the operations are then applied in
+    the order of ``critiques``.
     """
     report = WriteReport()
-    shown = [exp for exp, _ in library.search(critique, k=max(cfg.k, 3))]
-    prompt = render(
-        "write_experiences",
-        critique=critique,
-        experiences=[{"text": e.text} for e in shown],
-        max_operations=cfg.max_operations,
-        max_words=cfg.max_words,
+    shown_per: list[list[Experience]] = []
+    requests: list[list[BaseMessage]] = []
+    for critique, _ in critiques:
+        shown = [exp for exp, _ in library.search(critique, k=max(cfg.k, 3))]
+        shown_per.append(shown)
+        prompt = render(
+            "write_experiences",
+            critique=critique,
+            experiences=[{"text": e.text} for e in shown],
+            max_operations=cfg.max_operations,
+            max_words=cfg.max_words,
+        )
+        requests.append([HumanMessage(content=prompt)])
+    answers = generate_structured_batch(
+        ask_many, requests, OperationBatch, retries=cfg.writer_retries
     )
-    batch, reason = generate_structured(
-        ask, [HumanMessage(content=prompt)], OperationBatch, retries=cfg.writer_retries
-    )
-    if batch is None:
-        logger.info("problem %s: no valid operations (%s)", problem["id"], reason)
-        report.failed += 1
-        return report
+    for (_, problem), shown, (batch, reason) in zip(critiques, shown_per, answers, strict=True):
+        if batch is None:
+            logger.info("problem %s: no valid operations (%s)", problem["id"], reason)
+            report.failed += 1
+            continue
+        report += _apply(library, batch, shown, problem, step=step, cfg=cfg)
+    return report
+
+
+def _apply(
+    library: ExperienceLibrary,
+    batch: OperationBatch,
+    shown: list[Experience],
+    problem: Problem,
+    *,
+    step: int,
+    cfg: DistillConfig,
+) -> WriteReport:
+    report = WriteReport()
     labels = {f"E{i}": e.id for i, e in enumerate(shown, start=1)}
     labels.update({e.id: e.id for e in shown})
     for op in batch.operations[: cfg.max_operations]:
         if op.op == "NONE":
             continue
         target = labels.get((op.id or "").strip().strip("[]").upper()) or labels.get(op.id or "")
-        if op.op in ("UPDATE", "DELETE") and target is None:
+        if op.op in ("UPDATE", "DELETE") and (target is None or library.get(target) is None):
             logger.info("problem %s: %s of unknown id %r rejected", problem["id"], op.op, op.id)
             report.rejected += 1
             continue
@@ -157,7 +231,7 @@ def compress_library(
         )
         if decision is None or not decision.merge or not decision.text:
             continue
-        if len(decision.text.split()) > 2 * cfg.max_words:
+        if form_problem(decision.text, cfg.max_words):
             continue
         merged = library.merge([first.id, second.id], decision.text, step=step)
         consumed.update({first.id, second.id, merged.id})
@@ -170,7 +244,11 @@ def compress_library(
         rewrite, _ = generate_structured(
             ask, [HumanMessage(content=prompt)], Rewrite, retries=cfg.writer_retries
         )
-        if rewrite is not None and len(rewrite.text.split()) <= cfg.max_words:
+        if (
+            rewrite is not None
+            and len(rewrite.text.split()) <= cfg.max_words
+            and not form_problem(rewrite.text, cfg.max_words)
+        ):
             library.update(exp.id, rewrite.text, step=step)
             report.rewritten += 1
     # 4. cap the size, dropping the lowest utility first

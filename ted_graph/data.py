@@ -151,9 +151,9 @@ def load_bigbench(task: str | Path, *, limit: int | None = None) -> list[Problem
             raise DatasetError(
                 f"unknown BIG-bench task {name!r}; bundled: {', '.join(BIGBENCH_TASKS)}"
             )
-        text = (
-            resources.files("ted_graph.datasets") / "bigbench" / f"{name}.json"
-        ).read_text(encoding="utf-8")
+        text = (resources.files("ted_graph.datasets") / "bigbench" / f"{name}.json").read_text(
+            encoding="utf-8"
+        )
     try:
         data = json.loads(text if text is not None else path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:

@@ -148,9 +148,7 @@ def distill(
         epochs=epochs, n=n, k=k, batch_size=batch_size, **settings
     )
     if not isinstance(library, ExperienceLibrary):
-        library = (
-            ExperienceLibrary.in_memory() if library is None else ExperienceLibrary(library)
-        )
+        library = ExperienceLibrary.in_memory() if library is None else ExperienceLibrary(library)
     student_model = load_chat_model(student)
     teacher_model = load_chat_model(teacher)
     graph = create_distillation_graph(student_model, teacher_model, library, config=cfg).compile()

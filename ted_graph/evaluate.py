@@ -69,9 +69,9 @@ def evaluate(
                 )
                 for p in chunk
             ]
-            prompts = [student_messages(p, e) for p, e in zip(chunk, exps)]
+            prompts = [student_messages(p, e) for p, e in zip(chunk, exps, strict=True)]
             outputs = generate(model, prompts, max_tokens=max_tokens, batch_size=batch_size)
-            for problem, used, texts in zip(chunk, exps, outputs):
+            for problem, used, texts in zip(chunk, exps, outputs, strict=True):
                 answer = extract_answer(texts[0], problem.get("choices"))
                 predictions.append(
                     {

@@ -22,7 +22,8 @@ def experience_id(text: str) -> str:
     Whitespace and case do not matter, so a repeated write is a no-op.
 
     Example:
-        >>> experience_id("When counting, list items.") == experience_id("when counting,  list items.")
+        >>> a = experience_id("When counting, list items.")
+        >>> a == experience_id("when counting,  list items.")
         True
     """
     canon = re.sub(r"\s+", " ", text.strip().lower())
@@ -107,7 +108,9 @@ class Experience:
 
 def format_table(experiences: list[Experience], *, step: int | None = None) -> str:
     """A plain-text table of experiences and their statistics, for terminals."""
-    header = f"{'id':<16} {'status':<8} {'util':>5} {'used':>5} {'good':>5} {'bad':>4} {'ver':>3}  text"
+    header = (
+        f"{'id':<16} {'status':<8} {'util':>5} {'used':>5} {'good':>5} {'bad':>4} {'ver':>3}  text"
+    )
     rows = [
         f"{e.id:<16} {e.status:<8} {e.utility(step):>5.2f} {e.retrieved:>5} {e.helpful:>5} "
         f"{e.harmful:>4} {e.version:>3}  {e.text}"

@@ -28,9 +28,9 @@ from langgraph.types import Send
 from typing_extensions import TypedDict
 
 from ted_graph.config import DistillConfig
-from ted_graph.curation import WriteReport, compress_library, write_from_critique
+from ted_graph.curation import compress_library, write_from_critiques
 from ted_graph.library import ExperienceLibrary
-from ted_graph.nodes import build_problem_graph, teacher_asker
+from ted_graph.nodes import build_problem_graph, teacher_asker, teacher_asker_many
 from ted_graph.types import Problem, ProblemResult, StepRecord
 
 __all__ = ["DistillState", "create_distillation_graph", "total_steps"]
@@ -158,15 +158,12 @@ def create_distillation_graph(
                 if exp_id in r["misleading_ids"] or fell:
                     counts[2] += n - right
         library.record_usage({k: (v[0], v[1], v[2]) for k, v in usage.items()}, step=step)
-        # then one writing pass per critique, in a fixed order, each seeing the last's writes
+        # then the teacher writes for every critique of the step in one batched request
         problems = {p["id"]: p for p in state.get("batch") or []}
-        ask = teacher_asker(teacher, cfg)
-        report = WriteReport()
-        for r in results:
-            if r["critique"]:
-                report += write_from_critique(
-                    library, ask, r["critique"], problems[r["problem_id"]], step=step, cfg=cfg
-                )
+        critiques = [(r["critique"], problems[r["problem_id"]]) for r in results if r["critique"]]
+        report = write_from_critiques(
+            library, teacher_asker_many(teacher, cfg), critiques, step=step, cfg=cfg
+        )
         return {
             "writes": {k: v for k, v in vars(report).items()},
             "accuracy": {r["problem_id"]: r["accuracy"] for r in results},

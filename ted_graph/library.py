@@ -132,7 +132,11 @@ class ExperienceLibrary:
         )
         out: list[tuple[Experience, float]] = []
         for id_, doc, meta, dist in zip(
-            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
+            res["ids"][0],
+            res["documents"][0],
+            res["metadatas"][0],
+            res["distances"][0],
+            strict=True,
         ):
             similarity = 1.0 - float(dist)
             if similarity >= min_similarity:
@@ -154,7 +158,7 @@ class ExperienceLibrary:
         sims = vectors @ vectors.T
         exps = [
             Experience.from_record(i, d, m)
-            for i, d, m in zip(ids, res["documents"], res["metadatas"])
+            for i, d, m in zip(ids, res["documents"], res["metadatas"], strict=True)
         ]
         pairs = []
         for a in range(len(ids)):
@@ -224,9 +228,7 @@ class ExperienceLibrary:
         The originals are marked ``merged`` with ``merged_into`` pointing at the result.
         """
         olds = [self._require(i) for i in ids]
-        merged = self.add(
-            text, step=step, source_ids=[s for o in olds for s in o.source_ids]
-        )
+        merged = self.add(text, step=step, source_ids=[s for o in olds for s in o.source_ids])
         for old in olds:
             if old.id == merged.id:
                 continue
@@ -327,7 +329,7 @@ class ExperienceLibrary:
             return [Experience(id=i, text="") for i in res["ids"]]
         return [
             Experience.from_record(i, d, m)
-            for i, d, m in zip(res["ids"], res["documents"], res["metadatas"])
+            for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
         ]
 
     def _require(self, id: str) -> Experience:

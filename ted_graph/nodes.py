@@ -27,7 +27,14 @@ from ted_graph.prompting import problem_text, retrieve_experiences, student_mess
 from ted_graph.prompts import render
 from ted_graph.types import Problem, ProblemResult, RetrievedExperience, Rollout
 
-__all__ = ["ProblemState", "ProblemOutput", "build_problem_graph", "parse_critique", "teacher_asker"]
+__all__ = [
+    "teacher_asker_many",
+    "ProblemState",
+    "ProblemOutput",
+    "build_problem_graph",
+    "parse_critique",
+    "teacher_asker",
+]
 
 _LABEL_LINE = re.compile(r"^\s*\**\s*(helpful|misleading)\s+advice\s*\**\s*:(.*)$", re.I | re.M)
 
@@ -51,19 +58,28 @@ class ProblemState(ProblemOutput, total=False):
     misleading_ids: list[str]
 
 
-def teacher_asker(teacher: BaseChatModel, cfg: DistillConfig) -> Callable[[list[BaseMessage]], str]:
-    """A function that sends messages to the teacher (greedy) and returns its text."""
+def teacher_asker_many(
+    teacher: BaseChatModel, cfg: DistillConfig
+) -> Callable[[list[list[BaseMessage]]], list[str]]:
+    """A function that sends several requests to the teacher (greedy) at once."""
 
-    def ask(messages: list[BaseMessage]) -> str:
-        return generate(
+    def ask_many(requests: list[list[BaseMessage]]) -> list[str]:
+        outputs = generate(
             teacher,
-            [messages],
+            requests,
             max_tokens=cfg.teacher_max_tokens,
             batch_size=cfg.generation_batch_size,
             repetition_penalty=cfg.teacher_repetition_penalty,
-        )[0][0]
+        )
+        return [o[0] for o in outputs]
 
-    return ask
+    return ask_many
+
+
+def teacher_asker(teacher: BaseChatModel, cfg: DistillConfig) -> Callable[[list[BaseMessage]], str]:
+    """A function that sends one request to the teacher (greedy) and returns its text."""
+    ask_many = teacher_asker_many(teacher, cfg)
+    return lambda messages: ask_many([messages])[0]
 
 
 def parse_critique(
@@ -132,7 +148,11 @@ def build_problem_graph(
         for text in texts:
             answer = extract_answer(text, choices)
             rollouts.append(
-                {"text": text, "answer": answer, "correct": is_correct(answer, problem["answer"], choices)}
+                {
+                    "text": text,
+                    "answer": answer,
+                    "correct": is_correct(answer, problem["answer"], choices),
+                }
             )
         return {"rollouts": rollouts}
 
@@ -146,7 +166,10 @@ def build_problem_graph(
         ask = teacher_asker(teacher, cfg_of(runtime))
         prompt = render("teacher_solve", problem=problem_text(state["problem"]))
         solution = ask([HumanMessage(content=prompt)])
-        return {"teacher_solution": solution, "teacher_solutions": {state["problem"]["id"]: solution}}
+        return {
+            "teacher_solution": solution,
+            "teacher_solutions": {state["problem"]["id"]: solution},
+        }
 
     def compare(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
         ask = teacher_asker(teacher, cfg_of(runtime))
@@ -160,7 +183,9 @@ def build_problem_graph(
             rollouts=state["rollouts"],
             experiences=experiences,
         )
-        critique, helpful, misleading = parse_critique(ask([HumanMessage(content=prompt)]), experiences)
+        critique, helpful, misleading = parse_critique(
+            ask([HumanMessage(content=prompt)]), experiences
+        )
         if not critique:  # weak teachers sometimes answer with the label lines alone
             critique = render(
                 "fallback_critique",

@@ -27,6 +27,7 @@ __all__ = [
     "Rewrite",
     "parse_json_object",
     "generate_structured",
+    "generate_structured_batch",
 ]
 
 logger = logging.getLogger(__name__)
@@ -157,23 +158,49 @@ def generate_structured(
     Returns:
         ``(value, None)`` on success, ``(None, reason)`` when every try failed.
     """
-    history = list(messages)
-    reason = "no answer"
+    return generate_structured_batch(
+        lambda batch: [generate(m) for m in batch], [messages], schema, retries=retries
+    )[0]
+
+
+def generate_structured_batch(
+    generate_many: Callable[[list[list[BaseMessage]]], list[str]],
+    requests: list[list[BaseMessage]],
+    schema: type[M],
+    *,
+    retries: int = 1,
+) -> list[tuple[M | None, str | None]]:
+    """:func:`generate_structured` for several requests, sent to the model together.
+
+    Each round sends every request that is still invalid in one ``generate_many`` call, so
+    an in-process model answers them in one batched forward pass.
+    """
+    results: list[tuple[M | None, str | None]] = [(None, "no answer")] * len(requests)
+    histories = [list(r) for r in requests]
+    todo = list(range(len(requests)))
     for attempt in range(retries + 1):
-        text = generate(history)
-        try:
-            return schema.model_validate(parse_json_object(text)), None
-        except (ValueError, ValidationError) as exc:
-            reason = _short_error(exc)
+        if not todo:
+            break
+        texts = generate_many([histories[i] for i in todo])
+        still: list[int] = []
+        for i, text in zip(todo, texts, strict=True):
+            try:
+                results[i] = (schema.model_validate(parse_json_object(text)), None)
+                continue
+            except (ValueError, ValidationError) as exc:
+                reason = _short_error(exc)
             logger.debug("structured answer rejected (try %d): %s", attempt + 1, reason)
-        history = [
-            *messages,
-            AIMessage(content=text),
-            HumanMessage(
-                content=render("repair_json", error=reason, example=_EXAMPLES.get(schema, "{}"))
-            ),
-        ]
-    return None, reason
+            results[i] = (None, reason)
+            histories[i] = [
+                *requests[i],
+                AIMessage(content=text),
+                HumanMessage(
+                    content=render("repair_json", error=reason, example=_EXAMPLES.get(schema, "{}"))
+                ),
+            ]
+            still.append(i)
+        todo = still
+    return results
 
 
 def _short_error(exc: Exception) -> str:

@@ -31,11 +31,14 @@ class RuleChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "rule-fake"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
         prompt = "\n".join(str(m.content) for m in messages)
         self.calls.append(prompt)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.rule(prompt)))])
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(content=self.rule(prompt)))]
+        )
 
 
 LESSON = "When counting listed objects, count every named item once and add the quantities."
@@ -44,7 +47,7 @@ LESSON = "When counting listed objects, count every named item once and add the 
 def teacher_rule(prompt: str) -> str:
     if "reviewing a student's attempts" in prompt:
         return "The student lost track of items.\nHelpful advice: none\nMisleading advice: E1"
-    if "maintain a small library" in prompt:
+    if "lessons that would help on OTHER problems" in prompt:
         return "```json\n" + json.dumps({"operations": [{"op": "ADD", "text": LESSON}]}) + "\n```"
     if "Two lessons" in prompt:
         return json.dumps({"merge": True, "text": LESSON})
@@ -76,7 +79,10 @@ def library() -> Any:
 @pytest.fixture
 def problems() -> list[dict[str, Any]]:
     return [
-        {"id": f"p{i}", "question": f"I have a cat, a dog and {i} fish. How many animals do I have?",
-         "answer": str(2 + i)}
+        {
+            "id": f"p{i}",
+            "question": f"I have a cat, a dog and {i} fish. How many animals do I have?",
+            "answer": str(2 + i),
+        }
         for i in range(1, 5)
     ]

@@ -80,8 +80,14 @@ def generate(
     backend = local_backend(model)
     if backend is not None:
         return _generate_local(
-            *backend, prompts, n=n, temperature=temperature, max_tokens=max_tokens,
-            seed=seed, batch_size=batch_size, repetition_penalty=repetition_penalty,
+            *backend,
+            prompts,
+            n=n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            batch_size=batch_size,
+            repetition_penalty=repetition_penalty,
         )
     return _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
 
@@ -138,7 +144,7 @@ def _generate_local(
                     out.append([d.strip() for d in decoded[i * n : (i + 1) * n]] * copies)
         return out
 
-    key = ("greedy", max_tokens, repetition_penalty, per_call, copies)
+    key = (id(hf_model), "greedy", max_tokens, repetition_penalty, per_call, copies)
     return batcher_for(hf_model).run(texts, key, mergeable=not sampling, execute=execute)
 
 
@@ -154,6 +160,7 @@ def _generate_remote(
     max_concurrency: int,
 ) -> list[list[str]]:
     if n > 1 and _supports_native_n(model):
+
         def one(prompt: Sequence[BaseMessage]) -> list[str]:
             result = model.generate([list(prompt)], n=n)
             return [_text(g.message) for g in result.generations[0]]  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -12,8 +11,8 @@ from ted_graph.models.registry import resolve_weights
 
 __all__ = ["load_local_chat_model", "local_backend", "batcher_for", "LocalBatcher"]
 
-_LOCKS: weakref.WeakKeyDictionary[Any, "LocalBatcher"] = weakref.WeakKeyDictionary()
-_LOCKS_GUARD = threading.Lock()
+_BATCHERS: dict[str, "LocalBatcher"] = {}
+_BATCHERS_GUARD = threading.Lock()
 
 
 def load_local_chat_model(
@@ -98,9 +97,9 @@ def local_backend(model: BaseChatModel) -> tuple[Any, Any] | None:
 
 
 class LocalBatcher:
-    """Serialises generation on one in-process model and merges compatible requests.
+    """Serialises generation on one device and merges compatible requests.
 
-    Graph branches call the model from parallel threads. While one ``generate`` runs, the
+    Graph branches call models from parallel threads. While one ``generate`` runs, the
     requests that arrive queue up; the next thread to take the model runs every queued
     request that shares its settings in one padded batch. Only greedy requests merge (their
     output does not depend on what they are batched with, up to float rounding); a sampled
@@ -112,8 +111,9 @@ class LocalBatcher:
         self._busy = False
         self._pending: list[_Request] = []
 
-    def run(self, texts: list[str], key: tuple[Any, ...], mergeable: bool,
-            execute: Any) -> list[list[str]]:
+    def run(
+        self, texts: list[str], key: tuple[Any, ...], mergeable: bool, execute: Any
+    ) -> list[list[str]]:
         """Run ``execute(texts)`` for this request, batched with compatible queued ones."""
         request = _Request(texts, key if mergeable else (object(),))
         with self._cv:
@@ -165,9 +165,15 @@ class _Request:
 
 
 def batcher_for(hf_model: Any) -> LocalBatcher:
-    """The batcher of an in-process model (one per model object)."""
-    with _LOCKS_GUARD:
-        batcher = _LOCKS.get(hf_model)
+    """The batcher of the device an in-process model runs on.
+
+    One per device, not per model: a student and a teacher generating at once on the same
+    CPU cores would only slow each other down, while taking turns lets the requests that
+    pile up meanwhile merge. Callers put the model's identity into the merge key.
+    """
+    device = str(getattr(hf_model, "device", "cpu"))
+    with _BATCHERS_GUARD:
+        batcher = _BATCHERS.get(device)
         if batcher is None:
-            batcher = _LOCKS[hf_model] = LocalBatcher()
+            batcher = _BATCHERS[device] = LocalBatcher()
         return batcher

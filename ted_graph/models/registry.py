@@ -133,7 +133,9 @@ def _convert_gguf(gguf: Path, target: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    logger.warning("Converting %s to a transformers checkpoint once; cached at %s", gguf.name, target)
+    logger.warning(
+        "Converting %s to a transformers checkpoint once; cached at %s", gguf.name, target
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:

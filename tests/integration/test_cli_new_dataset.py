@@ -10,22 +10,50 @@ pytestmark = pytest.mark.integration
 
 
 def ted(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "ted_graph.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "ted_graph.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def test_distill_and_inspect_an_unseen_jsonl(tmp_path):
     rows = [
-        {"id": "fruit-1", "question": "I have two apples and three pears. How many fruits do I have?",
-         "answer": 5},
-        {"id": "coin-1", "question": "Which is worth more?", "choices": ["a dime", "a penny"],
-         "answer": "a dime"},
+        {
+            "id": "fruit-1",
+            "question": "I have two apples and three pears. How many fruits do I have?",
+            "answer": 5,
+        },
+        {
+            "id": "coin-1",
+            "question": "Which is worth more?",
+            "choices": ["a dime", "a penny"],
+            "answer": "a dime",
+        },
     ]
     data = tmp_path / "mine.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows))
-    run = ted("distill", str(data), "-l", "lib", "--epochs", "1", "-n", "2", "--batch-size", "2",
-              "--student-max-tokens", "40", "--teacher-max-tokens", "128", "--save", "saved",
-              cwd=tmp_path)
+    run = ted(
+        "distill",
+        str(data),
+        "-l",
+        "lib",
+        "--epochs",
+        "1",
+        "-n",
+        "2",
+        "--batch-size",
+        "2",
+        "--student-max-tokens",
+        "40",
+        "--teacher-max-tokens",
+        "128",
+        "--save",
+        "saved",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "1 steps in" in run.stdout and "active experiences" in run.stdout
     assert (tmp_path / "saved" / "result.json").exists()

@@ -14,8 +14,16 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path):
     train, _ = split(load_dataset("bigbench:logical_deduction"), train=2, test=0, seed=1)
     library = ExperienceLibrary(tmp_path / "lib")
     result = distill(
-        student, real_teacher, train, library=library, epochs=1, n=2, batch_size=2,
-        student_max_tokens=48, teacher_max_tokens=160, progress=False,
+        student,
+        real_teacher,
+        train,
+        library=library,
+        epochs=1,
+        n=2,
+        batch_size=2,
+        student_max_tokens=48,
+        teacher_max_tokens=160,
+        progress=False,
     )
     (step,) = result.history
     assert step["problems"] == 2 and step["step"] == 0
@@ -47,7 +55,8 @@ def test_rollouts_of_a_problem_are_one_batched_generate_call(student, monkeypatc
         return original(*args, **kwargs)
 
     monkeypatch.setattr(hf_model, "generate", counting)
-    out = generate(student, [[HumanMessage("Name a colour.")]], n=4, temperature=1.0,
-                   max_tokens=12, seed=0)
+    out = generate(
+        student, [[HumanMessage("Name a colour.")]], n=4, temperature=1.0, max_tokens=12, seed=0
+    )
     assert calls == [4] and len(out[0]) == 4
     assert len(set(out[0])) > 1  # sampled, not four copies

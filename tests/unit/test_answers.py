@@ -2,7 +2,11 @@ import pytest
 
 from ted_graph.answers import extract_answer, is_correct
 
-CHOICES = ["The black book is the leftmost.", "The orange book is the leftmost.", "The blue book is the leftmost."]
+CHOICES = [
+    "The black book is the leftmost.",
+    "The orange book is the leftmost.",
+    "The blue book is the leftmost.",
+]
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,17 @@ def test_help_explains_every_command_and_option():
     for command in ("distill", "inspect", "export", "import", "eval"):
         assert command in out
     help_text = runner.invoke(cli, ["distill", "--help"]).output
-    for option in ("--library", "--student", "--teacher", "--epochs", "--rollouts", "--top-k",
-                   "--chroma-host", "--batch-size", "--save"):
+    for option in (
+        "--library",
+        "--student",
+        "--teacher",
+        "--epochs",
+        "--rollouts",
+        "--top-k",
+        "--chroma-host",
+        "--batch-size",
+        "--save",
+    ):
         assert option in help_text
 
 
@@ -24,7 +33,9 @@ def test_inspect_export_import(tmp_path):
     runner = CliRunner()
     out = runner.invoke(cli, ["inspect", "-l", str(tmp_path / "lib")])
     assert out.exit_code == 0 and exp.id in out.output and "count every named item" in out.output
-    as_json = json.loads(runner.invoke(cli, ["inspect", "-l", str(tmp_path / "lib"), "--json"]).output)
+    as_json = json.loads(
+        runner.invoke(cli, ["inspect", "-l", str(tmp_path / "lib"), "--json"]).output
+    )
     assert as_json[0]["retrieved"] == 4
     out = runner.invoke(cli, ["export", str(tmp_path / "x.json"), "-l", str(tmp_path / "lib")])
     assert out.exit_code == 0 and "exported 1" in out.output

@@ -9,8 +9,10 @@ def test_defaults_match_the_design():
     assert cfg.merge_threshold == 0.85
 
 
-@pytest.mark.parametrize("field, value", [("n", 0), ("epochs", 0), ("k", -1), ("temperature", -1.0),
-                                          ("min_similarity", 2.0)])
+@pytest.mark.parametrize(
+    "field, value",
+    [("n", 0), ("epochs", 0), ("k", -1), ("temperature", -1.0), ("min_similarity", 2.0)],
+)
 def test_invalid_values_name_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         DistillConfig(**{field: value})

@@ -1,12 +1,21 @@
 import json
 
+import pytest
 from conftest import LESSON
 
 from ted_graph.config import DistillConfig
-from ted_graph.curation import compress_library, generality_problem, write_from_critique
+from ted_graph.curation import (
+    compress_library,
+    form_problem,
+    generality_problem,
+    write_from_critique,
+)
 
-PROBLEM = {"id": "p1", "question": "Yesterday was April 30, 2021. What is the date today?",
-           "answer": "05/01/2021"}
+PROBLEM = {
+    "id": "p1",
+    "question": "Yesterday was April 30, 2021. What is the date today?",
+    "answer": "05/01/2021",
+}
 
 
 def asker(*replies):
@@ -20,26 +29,63 @@ def asker(*replies):
     return ask, calls
 
 
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("When ..., ...", "placeholder"),
+        ("When using <algorithm>, apply <method> to the whole problem.", "placeholder"),
+        ("Count the items.", "placeholder"),
+        ("What kind of situation does this problem describe here?", "form"),
+        ("When the student needs to solve this kind, the student should try.", "student"),
+        ("When counting listed objects, count every named item once.", None),
+        ("If two clues conflict, re-read both before placing anything.", None),
+    ],
+)
+def test_lesson_form(text, reason):
+    why = form_problem(text, 50)
+    assert (why is None) if reason is None else (reason in why)
+
+
 def test_generality_guard():
     assert generality_problem(LESSON, PROBLEM, 50) is None
-    assert "answer" in generality_problem("When asked, answer 05/01/2021.", PROBLEM, 50)
-    assert "option" in generality_problem("When unsure, the answer is (B).", PROBLEM, 50)
+    assert "states" in generality_problem(
+        "When asked about this date, answer 05/01/2021 at once.", PROBLEM, 50
+    )
+    assert "option" in generality_problem(
+        "When unsure about the dates, the answer is (B).", PROBLEM, 50
+    )
     assert "copies" in generality_problem(
-        "Yesterday was April 30, 2021. What is the date today? Think.", PROBLEM, 50)
+        "When yesterday was April 30, 2021. What is the date today? Think.", PROBLEM, 50
+    )
     assert "too long" in generality_problem("word " * 101, PROBLEM, 50)
 
 
 def test_write_applies_valid_operations_and_rejects_bad_ones(library):
     old = library.add("When adding days to a date, mind the month length.")
-    ops = {"operations": [
-        {"op": "ADD", "text": "When a date question says yesterday, move one day forward for today."},
-        {"op": "UPDATE", "id": "E1", "text": "When adding days to a date, check each month's length."},
-        {"op": "DELETE", "id": "E7"},
-        {"op": "ADD", "text": "The answer is 05/01/2021."},
-    ]}
+    ops = {
+        "operations": [
+            {
+                "op": "ADD",
+                "text": "When a date question says yesterday, move one day forward for today.",
+            },
+            {
+                "op": "UPDATE",
+                "id": "E1",
+                "text": "When adding days to a date, check each month's length.",
+            },
+            {"op": "DELETE", "id": "E7"},
+            {"op": "ADD", "text": "When unsure here, the answer is 05/01/2021."},
+        ]
+    }
     ask, calls = asker(json.dumps(ops))
-    report = write_from_critique(library, ask, "Student forgot month ends.", PROBLEM, step=3,
-                                 cfg=DistillConfig(max_operations=4))
+    report = write_from_critique(
+        library,
+        ask,
+        "Student forgot month ends.",
+        PROBLEM,
+        step=3,
+        cfg=DistillConfig(max_operations=4),
+    )
     assert (report.added, report.updated, report.rejected) == (1, 1, 2)
     assert library.get(old.id).text.endswith("check each month's length.")
     assert library.get(old.id).version == 2
@@ -49,14 +95,22 @@ def test_write_applies_valid_operations_and_rejects_bad_ones(library):
 
 def test_write_skips_when_json_never_validates(library):
     ask, calls = asker("no json", "still none")
-    report = write_from_critique(library, ask, "c", PROBLEM, step=0, cfg=DistillConfig(writer_retries=1))
+    report = write_from_critique(
+        library, ask, "c", PROBLEM, step=0, cfg=DistillConfig(writer_retries=1)
+    )
     assert report.failed == 1 and len(library) == 0 and len(calls) == 2
 
 
 def test_max_operations_caps_writes(library):
-    ops = {"operations": [{"op": "ADD", "text": f"When case {i} happens, do thing {i}."} for i in range(5)]}
+    ops = {
+        "operations": [
+            {"op": "ADD", "text": f"When case {i} happens, do thing {i}."} for i in range(5)
+        ]
+    }
     ask, _ = asker(json.dumps(ops))
-    report = write_from_critique(library, ask, "c", PROBLEM, step=0, cfg=DistillConfig(max_operations=2))
+    report = write_from_critique(
+        library, ask, "c", PROBLEM, step=0, cfg=DistillConfig(max_operations=2)
+    )
     assert report.added == 2 and len(library) == 2
 
 
@@ -67,8 +121,10 @@ def test_compression_removes_merges_rewrites_and_caps(library):
     library.add("When counting listed objects, count each named item exactly once.")
     long_text = "When reading a long puzzle " + "and its many clauses " * 15 + ", slow down."
     long_exp = library.add(long_text)
-    ask, calls = asker(json.dumps({"merge": True, "text": LESSON}),
-                       json.dumps({"text": "When reading long puzzles, go clause by clause."}))
+    ask, calls = asker(
+        json.dumps({"merge": True, "text": LESSON}),
+        json.dumps({"text": "When reading long puzzles, go clause by clause."}),
+    )
     report = compress_library(library, ask, step=2, cfg=DistillConfig(max_size=50, min_uses=10))
     assert report.removed == 1 and library.get(bad.id).status == "removed"
     assert report.merged == 1 and any(e.text == LESSON for e in library.all())

@@ -12,11 +12,14 @@ def write(tmp_path, rows, name="d.jsonl"):
 
 
 def test_jsonl_loads_and_normalises(tmp_path):
-    path = write(tmp_path, [
-        {"id": "a", "question": "2+2?", "answer": 4},
-        "",
-        {"question": "Pick", "answer": "B", "choices": ["x", "y"]},
-    ])
+    path = write(
+        tmp_path,
+        [
+            {"id": "a", "question": "2+2?", "answer": 4},
+            "",
+            {"question": "Pick", "answer": "B", "choices": ["x", "y"]},
+        ],
+    )
     problems = load_jsonl(path)
     assert problems[0] == {"id": "a", "question": "2+2?", "answer": "4"}
     assert problems[1]["answer"] == "y" and problems[1]["id"].startswith("p-")
@@ -29,7 +32,10 @@ def test_jsonl_loads_and_normalises(tmp_path):
         ({"id": "a", "question": "  ", "answer": "1"}, "field 'question' is missing or empty"),
         ({"id": "a", "question": "q"}, "field 'answer' is missing"),
         ({"id": "a", "question": "q", "answer": ""}, "field 'answer' is empty"),
-        ({"id": "a", "question": "q", "answer": "z", "choices": ["x", "y"]}, "neither one of 'choices'"),
+        (
+            {"id": "a", "question": "q", "answer": "z", "choices": ["x", "y"]},
+            "neither one of 'choices'",
+        ),
         ({"id": "a", "question": "q", "answer": "x", "choices": "xy"}, "field 'choices'"),
         ({"id": "a", "question": "q", "answer": "1", "images": "a.png"}, "field 'images'"),
         ("[1, 2]", "expected a JSON object"),

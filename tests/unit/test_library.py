@@ -45,8 +45,11 @@ def test_record_usage_updates_in_place_without_reembedding(library, monkeypatch)
     exp = library.add(COUNT)
     calls = []
     original = library.embedding_function.__call__
-    monkeypatch.setattr(type(library.embedding_function), "__call__",
-                        lambda self, input: calls.append(input) or original(input))
+    monkeypatch.setattr(
+        type(library.embedding_function),
+        "__call__",
+        lambda self, input: calls.append(input) or original(input),
+    )
     library.record_usage({exp.id: (2, 1, 0), "exp-unknown": (1, 1, 1)}, step=7)
     got = library.get(exp.id)
     assert (got.retrieved, got.helpful, got.harmful, got.last_used_step) == (2, 1, 0, 7)
@@ -111,8 +114,11 @@ def test_import_rejects_bad_files_and_writes_nothing(library, tmp_path):
     bad.write_text(json.dumps({"format": "other"}))
     with pytest.raises(ValueError, match="not a ted-graph"):
         library.import_json(bad)
-    payload = {"format": "ted-graph/experiences", "version": 1,
-               "experiences": [{"id": "exp-1", "text": "ok"}, {"id": "exp-2"}]}
+    payload = {
+        "format": "ted-graph/experiences",
+        "version": 1,
+        "experiences": [{"id": "exp-1", "text": "ok"}, {"id": "exp-2"}],
+    }
     bad.write_text(json.dumps(payload))
     with pytest.raises(ValueError, match=r"experiences\[1\]"):
         library.import_json(bad)

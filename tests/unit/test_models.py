@@ -40,7 +40,9 @@ class NativeN(BaseChatModel):
     def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any):
         n = kw.get("n", self.n)
         self.requests.append(n)
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(f"choice {i}")) for i in range(n)])
+        return ChatResult(
+            generations=[ChatGeneration(message=AIMessage(f"choice {i}")) for i in range(n)]
+        )
 
 
 def test_generate_uses_native_n_in_one_request():

@@ -1,7 +1,11 @@
 from ted_graph.config import DistillConfig
 from ted_graph.nodes import build_problem_graph, parse_critique
 
-PROBLEM = {"id": "p1", "question": "I have a cat, a dog and 1 fish. How many animals?", "answer": "3"}
+PROBLEM = {
+    "id": "p1",
+    "question": "I have a cat, a dog and 1 fish. How many animals?",
+    "answer": "3",
+}
 
 
 def run(student, teacher, library, state, **cfg):

@@ -7,8 +7,14 @@ from ted_graph.prompts import render, template_names
 
 def test_all_templates_present():
     assert set(template_names()) >= {
-        "student_system", "problem", "teacher_solve", "compare", "write_experiences",
-        "merge", "rewrite", "repair_json",
+        "student_system",
+        "problem",
+        "teacher_solve",
+        "compare",
+        "write_experiences",
+        "merge",
+        "rewrite",
+        "repair_json",
     }
 
 
@@ -32,7 +38,9 @@ def test_student_messages_carry_experiences_as_delimited_advice():
     problem = {"id": "x", "question": "How many?", "answer": "2"}
     bare = student_messages(problem)
     assert "<advice>" not in bare[0].content
-    msgs = student_messages(problem, [{"id": "e", "text": "When counting, list items.", "score": 0.9}])
+    msgs = student_messages(
+        problem, [{"id": "e", "text": "When counting, list items.", "score": 0.9}]
+    )
     assert "<advice>" in msgs[0].content and "When counting, list items." in msgs[0].content
     assert msgs[1].content == "How many?"
 
