@@ -185,7 +185,8 @@ def _apply(
         if op.op == "NONE":
             continue
         target = labels.get((op.id or "").strip().strip("[]").upper()) or labels.get(op.id or "")
-        if op.op in ("UPDATE", "DELETE") and (target is None or library.get(target) is None):
+        current = library.get(target) if target else None
+        if op.op in ("UPDATE", "DELETE") and (current is None or current.status != "active"):
             logger.info("problem %s: %s of unknown id %r rejected", problem["id"], op.op, op.id)
             report.rejected += 1
             continue

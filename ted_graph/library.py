@@ -9,8 +9,9 @@ Three ways to open one:
 Each experience is one Chroma record: the document is the text (embedded with our own
 sentence-transformers function, cosine space), the metadata is the rest of the
 :class:`~ted_graph.experience.Experience`. Usage counters are updated in place without
-re-embedding. Removed and merged experiences stay in the collection for audit; searches
-only see active ones.
+re-embedding. Active experiences live in the collection; removed and merged ones move,
+with their vectors, to a sibling ``<collection>_archive`` collection where they stay for
+audit. Searches therefore query only active records, with no metadata filter.
 """
 
 from __future__ import annotations
@@ -77,11 +78,14 @@ class ExperienceLibrary:
         self.path = Path(path) if path is not None else None
         self.client = client
         self.embedding_function = SentenceTransformerEmbedding(embedder, device=device)
-        self.collection = client.get_or_create_collection(
-            name=collection,
-            embedding_function=self.embedding_function,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"created_by": "ted-graph"},
+        self.collection, self.archive = (
+            client.get_or_create_collection(
+                name=name,
+                embedding_function=self.embedding_function,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"created_by": "ted-graph"},
+            )
+            for name in (collection, f"{collection}_archive")
         )
 
     # --- constructors ------------------------------------------------------------------
@@ -100,16 +104,19 @@ class ExperienceLibrary:
     # --- reading -----------------------------------------------------------------------
     def __len__(self) -> int:
         """Number of *active* experiences."""
-        return len(self._get(where={"status": "active"}, include=[]))
+        return self.collection.count()
 
     def get(self, id: str) -> Experience | None:
-        found = self._get(ids=[id])
+        found = self._get_ids([id])
         return found[0] if found else None
 
     def all(self, status: Status | None = "active") -> list[Experience]:
         """Experiences with ``status`` (all of them if ``None``), oldest first."""
-        where = {"status": status} if status else None
-        found = self._get(where=where)
+        found: list[Experience] = []
+        if status in (None, "active"):
+            found += self._get(self.collection)
+        if status != "active":
+            found += self._get(self.archive, where={"status": status} if status else None)
         return sorted(found, key=lambda e: (e.created_step, e.id))
 
     def search(
@@ -121,13 +128,12 @@ class ExperienceLibrary:
         """
         if k <= 0 or not query.strip():
             return []
-        active = self.collection.count()  # cheap upper bound; Chroma rejects k > size
+        active = self.collection.count()  # Chroma rejects n_results > size
         if active == 0:
             return []
-        res = self.collection.query(
+        res = self.collection.query(  # active records only: no metadata filter needed
             query_texts=[query],
             n_results=min(k, active),
-            where={"status": "active"},
             include=["documents", "metadatas", "distances"],
         )
         out: list[tuple[Experience, float]] = []
@@ -145,9 +151,7 @@ class ExperienceLibrary:
 
     def similar_pairs(self, threshold: float = 0.85) -> list[tuple[Experience, Experience, float]]:
         """Pairs of active experiences whose cosine similarity is at least ``threshold``."""
-        res = self.collection.get(
-            where={"status": "active"}, include=["documents", "metadatas", "embeddings"]
-        )
+        res = self.collection.get(include=["documents", "metadatas", "embeddings"])
         ids = res["ids"]
         if len(ids) < 2:
             return []
@@ -189,7 +193,7 @@ class ExperienceLibrary:
             if existing.status != "active":
                 existing.status, existing.merged_into = "active", ""
                 existing.updated_step, existing.version = step, existing.version + 1
-            self._write_metadata([existing])
+            self._store([existing])
             return existing
         exp = Experience(
             id=id_,
@@ -206,8 +210,10 @@ class ExperienceLibrary:
     def update(
         self, id: str, text: str, *, step: int = 0, source_ids: Iterable[str] = ()
     ) -> Experience:
-        """Replace an experience's text (re-embedded), keeping its id and statistics."""
+        """Replace an active experience's text (re-embedded), keeping its id and statistics."""
         exp = self._require(id)
+        if exp.status != "active":
+            raise KeyError(f"experience {id!r} is {exp.status}, not active")
         exp.text = _clean(text)
         exp.version += 1
         exp.updated_step = step
@@ -219,7 +225,7 @@ class ExperienceLibrary:
         """Mark an experience removed; it stays stored for audit but is never retrieved."""
         exp = self._require(id)
         exp.status, exp.updated_step = "removed", step
-        self._write_metadata([exp])
+        self._store([exp])
         return exp
 
     def merge(self, ids: Sequence[str], text: str, *, step: int = 0) -> Experience:
@@ -238,7 +244,7 @@ class ExperienceLibrary:
             merged.last_used_step = max(merged.last_used_step, old.last_used_step)
             merged.tags = _union(merged.tags, old.tags)
             old.status, old.merged_into, old.updated_step = "merged", merged.id, step
-        self._write_metadata([merged, *[o for o in olds if o.id != merged.id]])
+        self._store([merged, *[o for o in olds if o.id != merged.id]])
         return merged
 
     def record_usage(
@@ -254,7 +260,7 @@ class ExperienceLibrary:
         """
         if not usage:
             return
-        exps = self._get(ids=list(usage))
+        exps = self._get_ids(list(usage))
         for exp in exps:
             retrieved, helpful, harmful = usage[exp.id]
             exp.retrieved += retrieved
@@ -262,7 +268,7 @@ class ExperienceLibrary:
             exp.harmful += harmful
             if retrieved:
                 exp.last_used_step = max(exp.last_used_step, step)
-        self._write_metadata(exps)
+        self._store(exps)
 
     # --- sharing -----------------------------------------------------------------------
     def export_json(self, path: str | os.PathLike[str], *, status: Status | None = None) -> int:
@@ -307,30 +313,35 @@ class ExperienceLibrary:
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{source}: experiences[{i}]: {exc}") from exc
             exps.append(exp)
-        if exps:  # validated all first: nothing is written from a bad file
-            self.collection.upsert(
-                ids=[e.id for e in exps],
-                documents=[e.text for e in exps],
-                metadatas=[e.to_metadata() for e in exps],
-            )
+        for active, target, other in (
+            (True, self.collection, self.archive),
+            (False, self.archive, self.collection),
+        ):
+            chosen = [e for e in exps if (e.status == "active") == active]
+            if chosen:  # validated all first: nothing is written from a bad file
+                target.upsert(
+                    ids=[e.id for e in chosen],
+                    documents=[e.text for e in chosen],
+                    metadatas=[e.to_metadata() for e in chosen],
+                )
+                other.delete(ids=[e.id for e in chosen])
         return len(exps)
 
     # --- internals ---------------------------------------------------------------------
     def _get(
-        self,
-        *,
-        ids: list[str] | None = None,
-        where: dict[str, Any] | None = None,
-        include: list[str] | None = None,
+        self, collection: Any, *, where: dict[str, Any] | None = None, ids: list[str] | None = None
     ) -> list[Experience]:
-        include = ["documents", "metadatas"] if include is None else include
-        res = self.collection.get(ids=ids, where=where, include=include)
-        if not include:
-            return [Experience(id=i, text="") for i in res["ids"]]
+        res = collection.get(ids=ids, where=where, include=["documents", "metadatas"])
         return [
             Experience.from_record(i, d, m)
             for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
         ]
+
+    def _get_ids(self, ids: list[str]) -> list[Experience]:
+        """Records by id from wherever they are; the active copy wins."""
+        found = {e.id: e for e in self._get(self.archive, ids=ids)}
+        found.update({e.id: e for e in self._get(self.collection, ids=ids)})
+        return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     def _require(self, id: str) -> Experience:
         exp = self.get(id)
@@ -338,11 +349,37 @@ class ExperienceLibrary:
             raise KeyError(f"no experience with id {id!r}")
         return exp
 
-    def _write_metadata(self, exps: Sequence[Experience]) -> None:
-        if exps:
-            self.collection.update(
-                ids=[e.id for e in exps], metadatas=[e.to_metadata() for e in exps]
-            )
+    def _store(self, exps: Sequence[Experience]) -> None:
+        """Write records' metadata where their status says they belong.
+
+        Active records live in the main collection, removed and merged ones in the archive;
+        a record whose status changed moves with its stored embedding (nothing is
+        re-embedded): copied to its new collection first, then deleted from the old one.
+        """
+        for active, home, away in (
+            (True, self.collection, self.archive),
+            (False, self.archive, self.collection),
+        ):
+            group = [e for e in exps if (e.status == "active") == active]
+            if not group:
+                continue
+            ids = [e.id for e in group]
+            moving = away.get(ids=ids, include=["embeddings"])
+            if moving["ids"]:
+                vectors = dict(zip(moving["ids"], moving["embeddings"], strict=True))
+                movers = [e for e in group if e.id in vectors]
+                home.upsert(
+                    ids=[e.id for e in movers],
+                    embeddings=[vectors[e.id] for e in movers],
+                    documents=[e.text for e in movers],
+                    metadatas=[e.to_metadata() for e in movers],
+                )
+                away.delete(ids=[e.id for e in movers])
+            staying = [e for e in group if e.id not in set(moving["ids"])]
+            if staying:
+                home.update(
+                    ids=[e.id for e in staying], metadatas=[e.to_metadata() for e in staying]
+                )
 
     def __repr__(self) -> str:
         where = self.path or type(self.client).__name__
