@@ -128,3 +128,25 @@ def test_import_rejects_bad_files_and_writes_nothing(library, tmp_path):
 def test_empty_text_is_rejected(library):
     with pytest.raises(ValueError):
         library.add("   ")
+
+
+def test_removed_records_move_to_the_archive_with_their_vectors(library, monkeypatch):
+    exp = library.add(COUNT)
+    vector = library.collection.get(ids=[exp.id], include=["embeddings"])["embeddings"][0]
+    calls = []
+    original = library.embedding_function.__call__
+    monkeypatch.setattr(
+        type(library.embedding_function),
+        "__call__",
+        lambda self, input: calls.append(input) or original(input),
+    )
+    library.remove(exp.id, step=1)
+    assert library.collection.count() == 0 and library.archive.count() == 1
+    archived = library.archive.get(ids=[exp.id], include=["embeddings"])["embeddings"][0]
+    assert list(archived) == list(vector) and calls == []
+    again = library.add(COUNT, step=2)  # the same lesson written again comes back
+    assert again.status == "active" and again.version == 2
+    assert library.collection.count() == 1 and library.archive.count() == 0
+    library.remove(exp.id)
+    with pytest.raises(KeyError, match="not active"):
+        library.update(exp.id, ORDER)
