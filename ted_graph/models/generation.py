@@ -54,6 +54,7 @@ def generate(
     batch_size: int = 8,
     max_concurrency: int = 8,
     repetition_penalty: float = 1.0,
+    min_tokens: int = 0,
 ) -> list[list[str]]:
     """Generate ``n`` completions for each prompt.
 
@@ -69,6 +70,8 @@ def generate(
         max_concurrency: parallel requests for remote models.
         repetition_penalty: for in-process models; above 1.0 discourages the loops that
             small models fall into under greedy decoding.
+        min_tokens: for in-process models, suppress end-of-sequence before this many new
+            tokens (benchmarks use it to time fixed-length generation).
 
     Returns:
         ``out[i][j]`` is the ``j``-th completion of prompt ``i``.
@@ -88,6 +91,7 @@ def generate(
             seed=seed,
             batch_size=batch_size,
             repetition_penalty=repetition_penalty,
+            min_tokens=min_tokens,
         )
     return _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
 
@@ -103,6 +107,7 @@ def _generate_local(
     seed: int | None,
     batch_size: int,
     repetition_penalty: float = 1.0,
+    min_tokens: int = 0,
 ) -> list[list[str]]:
     import torch
 
@@ -122,6 +127,8 @@ def _generate_local(
     }
     if repetition_penalty != 1.0:
         kwargs["repetition_penalty"] = repetition_penalty
+    if min_tokens:
+        kwargs["min_new_tokens"] = min_tokens
     if sampling:
         kwargs.update(temperature=temperature, top_p=0.95, top_k=0)
     else:  # silence generation_config sampling defaults under greedy decoding
@@ -137,15 +144,44 @@ def _generate_local(
                 chunk = batch_texts[start : start + per_call]
                 enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
                 enc = enc.to(hf_model.device)
-                generated = hf_model.generate(**enc, **kwargs)
+                if n > 1 and len(chunk) == 1:
+                    generated = _generate_shared_prefix(hf_model, enc, n, kwargs)
+                else:
+                    generated = hf_model.generate(**enc, **kwargs)
                 new_tokens = generated[:, enc["input_ids"].shape[1] :]
                 decoded = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
                 for i in range(len(chunk)):
                     out.append([d.strip() for d in decoded[i * n : (i + 1) * n]] * copies)
         return out
 
-    key = (id(hf_model), "greedy", max_tokens, repetition_penalty, per_call, copies)
+    key = (id(hf_model), "greedy", max_tokens, min_tokens, repetition_penalty, per_call, copies)
     return batcher_for(hf_model).run(texts, key, mergeable=not sampling, execute=execute)
+
+
+def _generate_shared_prefix(hf_model: Any, enc: Any, n: int, kwargs: dict[str, Any]) -> Any:
+    """``n`` samples of one prompt that share one prefill.
+
+    ``num_return_sequences`` would copy the prompt ``n`` times and prefill every copy; for
+    the short answers students often give, prefill is most of the cost. Instead the prompt
+    (all but its last token) is run once, its KV cache repeated ``n`` times, and generation
+    continues from there for the ``n`` sequences.
+    """
+    from transformers import DynamicCache
+
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    if ids.shape[1] < 2:
+        return hf_model.generate(**enc, **kwargs)
+    cache = DynamicCache()
+    hf_model(
+        input_ids=ids[:, :-1], attention_mask=mask[:, :-1], past_key_values=cache, use_cache=True
+    )
+    cache.batch_repeat_interleave(n)
+    return hf_model.generate(
+        input_ids=ids.repeat(n, 1),
+        attention_mask=mask.repeat(n, 1),
+        past_key_values=cache,
+        **{**kwargs, "num_return_sequences": 1},
+    )
 
 
 def _supports_native_n(model: BaseChatModel) -> bool:

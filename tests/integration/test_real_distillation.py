@@ -51,7 +51,8 @@ def test_rollouts_of_a_problem_are_one_batched_generate_call(student, monkeypatc
     original = hf_model.generate
 
     def counting(*args, **kwargs):
-        calls.append(kwargs.get("num_return_sequences"))
+        rows = kwargs["input_ids"].shape[0]
+        calls.append(rows * (kwargs.get("num_return_sequences") or 1))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(hf_model, "generate", counting)

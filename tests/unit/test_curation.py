@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from conftest import LESSON
+from fakes import LESSON
 
 from ted_graph.config import DistillConfig
 from ted_graph.curation import (
