@@ -73,6 +73,15 @@ class DistillResult:
                 f"rollout accuracy: first step {first['rollout_accuracy']:.2f}, "
                 f"last step {last['rollout_accuracy']:.2f}"
             )
+            totals = {
+                key: sum(int(h[key]) for h in self.history)  # type: ignore[literal-required]
+                for key in ("critiqued", "added", "updated", "deleted", "rejected")
+            }
+            lines.append(
+                f"teacher: {totals['critiqued']} critiques; library operations: "
+                f"{totals['added']} added, {totals['updated']} updated, {totals['deleted']} "
+                f"deleted, {totals['rejected']} rejected by validation (see docs/algorithm.md)"
+            )
         return "\n".join(lines)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
