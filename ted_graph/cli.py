@@ -156,7 +156,7 @@ def cli(verbose: int) -> None:
     default=_DEFAULTS.compress_every,
     show_default=True,
     type=click.IntRange(0),
-    help="Compress every N steps (0: never).",
+    help="Compress every N steps (0: only when the library exceeds --max-size).",
 )
 @click.option(
     "--limit",

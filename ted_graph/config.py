@@ -32,11 +32,12 @@ class DistillConfig:
             decoding of small models loops without one); remote teachers ignore it.
         skip_solved: skip the teacher when every rollout was right (nothing to learn).
         max_operations: library operations the teacher may propose per critique.
-        max_words: length limit of one experience; longer ones are rejected when written
-            and rewritten during compression.
+        max_words: length limit of one experience; a proposal over twice as long is rejected
+            when written, one over the limit is rewritten during compression.
         writer_retries: follow-up requests allowed when the teacher's JSON is invalid.
         compress_every: compress every this many steps (and after the last step, and
-            whenever the library exceeds ``max_size``); 0 disables compression.
+            whenever the library exceeds ``max_size``); 0 disables the schedule, the size cap
+            still applies.
         max_size: most active experiences kept after compression.
         merge_threshold: cosine similarity from which two experiences are merge candidates.
         min_uses: rollouts an experience must have been retrieved into before low utility
