@@ -60,3 +60,18 @@ def test_distill_and_inspect_an_unseen_jsonl(tmp_path):
     inspect = ted("inspect", "-l", "lib", "--all", cwd=tmp_path)
     assert inspect.returncode == 0, inspect.stderr[-2000:]
     assert "experience(s) in ExperienceLibrary(lib" in inspect.stdout
+    evaluated = ted(
+        "eval",
+        str(data),
+        "-l",
+        "lib",
+        "--max-tokens",
+        "40",
+        "--predictions",
+        "preds.jsonl",
+        cwd=tmp_path,
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert "accuracy:" in evaluated.stdout and "/2)" in evaluated.stdout
+    rows = [json.loads(line) for line in (tmp_path / "preds.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["fruit-1", "coin-1"]
