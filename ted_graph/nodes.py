@@ -166,10 +166,7 @@ def build_problem_graph(
         ask = teacher_asker(teacher, cfg_of(runtime))
         prompt = render("teacher_solve", problem=problem_text(state["problem"]))
         solution = ask([HumanMessage(content=prompt)])
-        return {
-            "teacher_solution": solution,
-            "teacher_solutions": {state["problem"]["id"]: solution},
-        }
+        return {"teacher_solution": solution}  # finish() hands it to the batch's cache
 
     def compare(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
         ask = teacher_asker(teacher, cfg_of(runtime))
