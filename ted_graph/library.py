@@ -128,12 +128,11 @@ class ExperienceLibrary:
         """
         if k <= 0 or not query.strip():
             return []
-        active = self.collection.count()  # Chroma rejects n_results > size
-        if active == 0:
+        if self.collection.count() == 0:  # an empty library: skip embedding the query
             return []
         res = self.collection.query(  # active records only: no metadata filter needed
             query_texts=[query],
-            n_results=min(k, active),
+            n_results=k,
             include=["documents", "metadatas", "distances"],
         )
         out: list[tuple[Experience, float]] = []

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import BaseMessage
 
 from ted_graph.models.local import batcher_for, local_backend
 
@@ -212,6 +212,4 @@ def _generate_remote(
 def _text(message: Any) -> str:
     if isinstance(message, BaseMessage):
         return message_text(message).strip()
-    if isinstance(message, AIMessage):  # pragma: no cover
-        return str(message.content)
     return str(message).strip()
