@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from ted_graph.models.generation import generate, message_text
+from ted_graph.models.generation import default_batch_size, generate, generate_iter, message_text
+from ted_graph.models.llamacpp import (
+    ChatLlamaCppBatched,
+    llamacpp_available,
+    load_llamacpp_chat_model,
+)
 from ted_graph.models.local import load_local_chat_model
-from ted_graph.models.registry import PACKAGED, cache_dir, resolve_weights
+from ted_graph.models.registry import PACKAGED, cache_dir, resolve_gguf, resolve_weights
 
 __all__ = [
     "load_chat_model",
+    "resolve_backend",
     "generate",
+    "generate_iter",
+    "default_batch_size",
     "message_text",
     "load_local_chat_model",
+    "load_llamacpp_chat_model",
+    "ChatLlamaCppBatched",
+    "llamacpp_available",
     "resolve_weights",
+    "resolve_gguf",
     "cache_dir",
     "PACKAGED",
     "DEFAULT_STUDENT",
@@ -27,18 +40,35 @@ DEFAULT_STUDENT = "smollm2-135m"
 DEFAULT_TEACHER = "qwen2.5-coder-0.5b"
 
 
-def load_chat_model(spec: str | BaseChatModel, **kwargs: Any) -> BaseChatModel:
+_TRANSFORMERS_ONLY = {"device", "dtype", "quantize"}
+_BACKENDS = ("auto", "llamacpp", "transformers")
+
+
+def load_chat_model(
+    spec: str | BaseChatModel, *, backend: str = "auto", **kwargs: Any
+) -> BaseChatModel:
     """A chat model from a spec; a ``BaseChatModel`` is returned unchanged.
 
-    Specs (local, in-process through transformers):
+    Local specs:
 
     * ``smollm2-135m``, ``qwen2.5-coder-0.5b``, ``qwen2.5-coder-1.5b``: weights that pip
-      packages carry (see ``requirements/embedded-weights.txt``), converted once and cached;
-    * ``hf:<hub id or path>``, a local folder or ``.gguf`` file, or a hub id
-      ``org/name``.
+      packages carry (see ``requirements/embedded-weights.txt``);
+    * a local ``.gguf`` file or folder, a hub id ``org/name`` (transformers) or a hub file
+      ``org/name/file.gguf`` (llama.cpp).
 
-    Keyword arguments go to :func:`load_local_chat_model` (``device``, ``dtype``,
-    ``max_new_tokens``).
+    Two in-process backends run them; a prefix or ``backend=`` picks one:
+
+    * ``llamacpp:<spec>``: llama.cpp on the quantized GGUF weights with continuous
+      batching (:class:`ChatLlamaCppBatched`), the fast path on CPUs. Needs the
+      ``llamacpp`` extra. Keyword arguments go to :func:`load_llamacpp_chat_model`
+      (``n_parallel``, ``seq_tokens``, ``n_threads``, ``max_new_tokens``).
+    * ``transformers:<spec>`` (or ``hf:<spec>``): transformers, for GPUs and as the
+      reference. Keyword arguments go to :func:`load_local_chat_model` (``device``,
+      ``dtype``, ``quantize``, ``max_new_tokens``).
+
+    ``auto`` (no prefix) takes llama.cpp for packaged names and ``.gguf`` files when
+    llama-cpp-python is installed and no transformers-only argument (``device``,
+    ``dtype``, ``quantize``) is given; transformers otherwise.
 
     Example:
         >>> from langchain_core.language_models import GenericFakeChatModel
@@ -48,15 +78,40 @@ def load_chat_model(spec: str | BaseChatModel, **kwargs: Any) -> BaseChatModel:
     """
     if isinstance(spec, BaseChatModel):
         return spec
+    backend, spec = resolve_backend(spec, backend=backend, **kwargs)
+    if backend == "llamacpp":
+        return load_llamacpp_chat_model(spec, **kwargs)
+    return load_local_chat_model(spec, **kwargs)
+
+
+def resolve_backend(spec: str, *, backend: str = "auto", **kwargs: Any) -> tuple[str, str]:
+    """``(backend, spec without its prefix)`` that :func:`load_chat_model` would use.
+
+    Example:
+        >>> resolve_backend("transformers:smollm2-135m")
+        ('transformers', 'smollm2-135m')
+    """
     if not isinstance(spec, str) or not spec.strip():
         raise ValueError(f"a model spec must be a non-empty string, got {spec!r}")
+    if backend not in _BACKENDS:
+        raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
     spec = spec.strip()
-    if spec.startswith("hf:"):
-        spec = spec[3:]
-    elif ":" in spec.split("/")[0]:
-        provider = spec.split(":", 1)[0]
-        raise ValueError(
-            f"model spec {spec!r}: provider {provider!r} is not a local spec. Pass a LangChain "
-            "chat model object instead (e.g. ChatOpenAI(base_url=...) for vLLM or llama.cpp)."
-        )
-    return load_local_chat_model(spec, **kwargs)
+    prefix, _, rest = spec.partition(":")
+    if rest and "/" not in prefix and not Path(spec).exists():
+        chosen = {"llamacpp": "llamacpp", "transformers": "transformers", "hf": "transformers"}
+        if prefix not in chosen:
+            raise ValueError(
+                f"model spec {spec!r}: provider {prefix!r} is not a local spec. Pass a "
+                "LangChain chat model object instead (e.g. ChatOpenAI(base_url=...) for vLLM "
+                "or llama.cpp's server), or use the prefix 'llamacpp:' or 'transformers:'."
+            )
+        backend, spec = chosen[prefix], rest
+    if backend == "auto":
+        backend = "llamacpp" if _prefers_llamacpp(spec, kwargs) else "transformers"
+    return backend, spec
+
+
+def _prefers_llamacpp(spec: str, kwargs: dict[str, Any]) -> bool:
+    if _TRANSFORMERS_ONLY & set(kwargs) or not llamacpp_available():
+        return False
+    return spec.lower() in PACKAGED or spec.lower().endswith(".gguf")

@@ -1,5 +1,8 @@
 """Text generation over any LangChain chat model, batched where the backend allows.
 
+* llama.cpp models (:class:`ChatLlamaCppBatched`): every prompt is submitted at once to
+  the model's continuous-batching engine, which decodes up to ``n_parallel`` sequences
+  per forward pass, sharing each prompt's prefill among its ``n`` rollouts.
 * In-process transformers models: all ``n`` rollouts of a prompt come from one
   ``generate`` call (``num_return_sequences=n``), and several prompts share a forward pass
   (left padding), ``batch_size`` sequences at a time.
@@ -10,16 +13,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from ted_graph.models.llamacpp import ChatLlamaCppBatched
 from ted_graph.models.local import batcher_for, local_backend
 
-__all__ = ["generate", "message_text", "to_chat_dicts"]
+__all__ = ["generate", "generate_iter", "default_batch_size", "message_text", "to_chat_dicts"]
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
 
@@ -66,7 +70,8 @@ def generate(
             models keep their own settings.
         max_tokens: new tokens per completion for in-process models.
         seed: torch seed for in-process sampling, for reproducible rollouts.
-        batch_size: sequences per forward pass for in-process models.
+        batch_size: sequences per forward pass for in-process transformers models
+            (llama.cpp models batch up to their ``n_parallel``).
         max_concurrency: parallel requests for remote models.
         repetition_penalty: for in-process models; above 1.0 discourages the loops that
             small models fall into under greedy decoding.
@@ -80,6 +85,16 @@ def generate(
         raise ValueError("n must be at least 1")
     if not prompts:
         return []
+    if isinstance(model, ChatLlamaCppBatched):
+        return model.generate_many(
+            prompts,
+            n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=seed,
+            repetition_penalty=repetition_penalty,
+            min_tokens=min_tokens,
+        )
     backend = local_backend(model)
     if backend is not None:
         return _generate_local(
@@ -94,6 +109,51 @@ def generate(
             min_tokens=min_tokens,
         )
     return _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
+
+
+def generate_iter(
+    model: BaseChatModel,
+    prompts: Sequence[Sequence[BaseMessage]],
+    *,
+    batch_size: int | None = None,
+    **kwargs: Any,
+) -> Iterator[tuple[int, list[str]]]:
+    """Like :func:`generate`, yielding ``(prompt index, completions)`` as they finish.
+
+    llama.cpp models get every prompt at once and yield in completion order (their engine
+    keeps its batch full); other models go ``batch_size`` prompts at a time (default:
+    :func:`default_batch_size`).
+    """
+    if isinstance(model, ChatLlamaCppBatched):
+        sampling = {k: v for k, v in kwargs.items() if k != "max_concurrency"}
+        n = sampling.pop("n", 1)
+        futures = {model.submit(p, n, **sampling): i for i, p in enumerate(prompts)}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+        return
+    size = batch_size or default_batch_size(model)
+    for start in range(0, len(prompts), size):
+        chunk = prompts[start : start + size]
+        for offset, texts in enumerate(generate(model, chunk, batch_size=size, **kwargs)):
+            yield start + offset, texts
+
+
+def default_batch_size(model: BaseChatModel) -> int:
+    """Sequences per forward pass that suit the model's backend and device.
+
+    llama.cpp: its ``n_parallel``. transformers: 64 on a GPU, 8 on a CPU. Remote models:
+    8 prompts at a time.
+    """
+    if isinstance(model, ChatLlamaCppBatched):
+        return model.n_parallel
+    backend = local_backend(model)
+    if backend is not None and str(getattr(backend[0], "device", "cpu")).startswith("cuda"):
+        return 64
+    return 8
 
 
 def _generate_local(

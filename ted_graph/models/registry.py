@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PackagedWeights", "PACKAGED", "cache_dir", "resolve_weights"]
+__all__ = ["PackagedWeights", "PACKAGED", "cache_dir", "resolve_weights", "resolve_gguf"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,21 @@ def _part_files(weights: PackagedWeights) -> list[Path]:
     return files
 
 
+def _verified(path: Path, expected: str) -> bool:
+    """Whether ``path`` was already checked against ``expected`` (a stamp beside it in the
+    cache records size and mtime, so multi-GB files are hashed once, not at every load)."""
+    stamp = cache_dir() / "verified" / f"{expected}.stamp"
+    stat = path.stat()
+    key = f"{path.resolve()} {stat.st_size} {stat.st_mtime_ns}"
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == key:
+        return True
+    if _sha256(path) != expected:
+        return False
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(key, encoding="utf-8")
+    return True
+
+
 def _assemble_gguf(weights: PackagedWeights, target_dir: Path) -> Path:
     """The model's single GGUF file, joined from its parts if needed, sha256-checked."""
     parts = _part_files(weights)
@@ -119,10 +134,9 @@ def _assemble_gguf(weights: PackagedWeights, target_dir: Path) -> Path:
                     with part.open("rb") as src:
                         shutil.copyfileobj(src, out, 1 << 22)
             tmp.replace(gguf)
-    actual = _sha256(gguf)
-    if actual != weights.sha256:
+    if not _verified(gguf, weights.sha256):
         raise ValueError(
-            f"{gguf}: sha256 {actual} does not match the pinned {weights.sha256}; "
+            f"{gguf}: sha256 does not match the pinned {weights.sha256}; "
             "reinstall the weight packages"
         )
     return gguf
@@ -187,3 +201,30 @@ def resolve_weights(spec: str) -> str:
     if path.is_dir():
         return str(path)
     return spec
+
+
+def resolve_gguf(spec: str) -> str:
+    """Turn a model spec into a local GGUF file for llama.cpp.
+
+    * a packaged name -> its GGUF file (joined from its parts and sha256-checked once);
+    * a local ``.gguf`` file -> itself;
+    * ``org/name/file.gguf`` -> that file of a hub repository, through ``huggingface_hub``
+      (needs internet the first time).
+    """
+    key = spec.lower()
+    if key in PACKAGED:
+        return str(_assemble_gguf(PACKAGED[key], cache_dir() / "gguf"))
+    path = Path(spec).expanduser()
+    if path.is_file():
+        if path.suffix != ".gguf":
+            raise ValueError(f"{spec}: llama.cpp needs a .gguf file")
+        return str(path)
+    parts = spec.split("/")
+    if len(parts) >= 3 and spec.endswith(".gguf"):
+        from huggingface_hub import hf_hub_download
+
+        return hf_hub_download("/".join(parts[:2]), "/".join(parts[2:]))
+    raise FileNotFoundError(
+        f"{spec!r} is not a packaged model ({', '.join(PACKAGED)}), a local .gguf file, "
+        "or a hub file 'org/name/file.gguf'"
+    )

@@ -11,3 +11,9 @@ def student():
 @pytest.fixture(scope="session")
 def real_teacher():
     return load_chat_model(DEFAULT_TEACHER)
+
+
+@pytest.fixture(scope="session")
+def hf_student():
+    """The default student on the transformers backend (the reference)."""
+    return load_chat_model(f"transformers:{DEFAULT_STUDENT}")

@@ -41,12 +41,12 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path):
             assert generality_problem(exp.text, problems[pid], 50) is None
 
 
-def test_rollouts_of_a_problem_are_one_batched_generate_call(student, monkeypatch):
+def test_transformers_rollouts_of_a_problem_are_one_generate_call(hf_student, monkeypatch):
     from langchain_core.messages import HumanMessage
 
     from ted_graph.models import generate
 
-    hf_model, _ = local_backend(student)
+    hf_model, _ = local_backend(hf_student)
     calls = []
     original = hf_model.generate
 
@@ -57,7 +57,7 @@ def test_rollouts_of_a_problem_are_one_batched_generate_call(student, monkeypatc
 
     monkeypatch.setattr(hf_model, "generate", counting)
     out = generate(
-        student, [[HumanMessage("Name a colour.")]], n=4, temperature=1.0, max_tokens=12, seed=0
+        hf_student, [[HumanMessage("Name a colour.")]], n=4, temperature=1.0, max_tokens=12, seed=0
     )
     assert calls == [4] and len(out[0]) == 4
     assert len(set(out[0])) > 1  # sampled, not four copies

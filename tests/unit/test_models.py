@@ -89,3 +89,42 @@ def test_local_folder_and_hub_ids_pass_through(tmp_path):
     assert registry.resolve_weights("HuggingFaceTB/SmolLM2-135M-Instruct") == (
         "HuggingFaceTB/SmolLM2-135M-Instruct"
     )
+
+
+def test_backend_is_chosen_by_prefix_argument_and_availability(monkeypatch):
+    from ted_graph import models
+
+    assert models.resolve_backend("transformers:smollm2-135m") == ("transformers", "smollm2-135m")
+    assert models.resolve_backend("hf:org/name") == ("transformers", "org/name")
+    assert models.resolve_backend("llamacpp:x.gguf") == ("llamacpp", "x.gguf")
+    monkeypatch.setattr(models, "llamacpp_available", lambda: True)
+    assert models.resolve_backend("smollm2-135m")[0] == "llamacpp"
+    assert models.resolve_backend("model.gguf")[0] == "llamacpp"
+    assert models.resolve_backend("org/name")[0] == "transformers"  # a hub id
+    assert models.resolve_backend("smollm2-135m", quantize="none")[0] == "transformers"
+    monkeypatch.setattr(models, "llamacpp_available", lambda: False)
+    assert models.resolve_backend("smollm2-135m")[0] == "transformers"
+    with pytest.raises(ValueError, match="backend must be"):
+        models.resolve_backend("smollm2-135m", backend="onnx")
+    with pytest.raises(ValueError, match="provider 'openai'"):
+        models.resolve_backend("openai:gpt-4o-mini")
+
+
+def test_llamacpp_backend_without_the_package_says_how_to_install(monkeypatch):
+    from ted_graph.models import llamacpp
+
+    monkeypatch.setattr(llamacpp, "llamacpp_available", lambda: False)
+    with pytest.raises(ImportError, match=r"ted-graph\[llamacpp\]"):
+        llamacpp.load_llamacpp_chat_model("smollm2-135m")
+
+
+def test_generate_iter_yields_every_prompt_once(make_model):
+    from langchain_core.messages import HumanMessage
+
+    from ted_graph.models import default_batch_size, generate_iter
+
+    model = make_model(lambda prompt: "Answer: 1")
+    prompts = [[HumanMessage(f"question {i}")] for i in range(5)]
+    seen = dict(generate_iter(model, prompts, batch_size=2))
+    assert sorted(seen) == [0, 1, 2, 3, 4] and all(len(v) == 1 for v in seen.values())
+    assert default_batch_size(model) == 8

@@ -1,0 +1,102 @@
+"""The llama.cpp backend on the real packaged student: batching, sampling, limits."""
+
+import threading
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+
+from ted_graph.models import (
+    DEFAULT_STUDENT,
+    ChatLlamaCppBatched,
+    generate,
+    load_chat_model,
+    resolve_gguf,
+    resolve_weights,
+)
+from ted_graph.models.generation import to_chat_dicts
+from ted_graph.models.llamacpp_engine import LlamaEngine, SamplingParams
+
+pytest.importorskip("llama_cpp")
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def model() -> ChatLlamaCppBatched:
+    chat = load_chat_model(f"llamacpp:{DEFAULT_STUDENT}")
+    assert isinstance(chat, ChatLlamaCppBatched)
+    return chat
+
+
+def test_auto_backend_picks_llamacpp_for_packaged_weights():
+    assert isinstance(load_chat_model(DEFAULT_STUDENT), ChatLlamaCppBatched)
+
+
+def test_prompt_tokens_match_the_transformers_chat_template(model):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_weights(DEFAULT_STUDENT))
+    messages = [HumanMessage("How many legs do two cats have?")]
+    text = tokenizer.apply_chat_template(
+        to_chat_dicts(messages), add_generation_prompt=True, tokenize=False
+    )
+    expected = tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert model.prompt_tokens(messages) == expected
+
+
+def test_invoke_returns_text_and_usage(model):
+    reply = model.invoke("Name a primary colour.", max_tokens=16)
+    assert isinstance(reply, AIMessage) and reply.content.strip()
+    usage = reply.usage_metadata
+    assert usage["input_tokens"] > 5 and 0 < usage["output_tokens"] <= 16
+
+
+def test_concurrent_requests_share_forward_passes(model):
+    engine = model.engine
+    prompts = [[HumanMessage(f"Count from {i} to {i + 20}.")] for i in range(4)]
+    results: dict[int, list[str]] = {}
+    before = engine.stats.decode_steps
+
+    def ask(i: int) -> None:
+        results[i] = generate(model, [prompts[i]], max_tokens=24, min_tokens=24)[0]
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    steps = engine.stats.decode_steps - before
+    assert sorted(results) == [0, 1, 2, 3] and all(r[0] for r in results.values())
+    # 4 x 23 decode steps if run one after another; merged, far fewer
+    assert steps < 2 * 23
+
+
+def test_sampled_rollouts_follow_the_seed(model):
+    prompt = [[HumanMessage("Write one word that rhymes with cat.")]]
+    first = generate(model, prompt, n=4, temperature=1.0, max_tokens=12, seed=7)
+    again = generate(model, prompt, n=4, temperature=1.0, max_tokens=12, seed=7)
+    other = generate(model, prompt, n=4, temperature=1.0, max_tokens=12, seed=8)
+    assert first == again and len(first[0]) == 4
+    assert len(set(first[0])) > 1 and other != first
+
+
+@pytest.mark.parametrize("penalty", [1.0, 1.2])
+def test_min_and_max_tokens_are_exact(model, penalty):
+    engine = model.engine
+    tokens = model.prompt_tokens([HumanMessage("Say hi.")])
+    params = SamplingParams(max_tokens=10, min_tokens=10, repetition_penalty=penalty)
+    (outputs,) = engine.generate([tokens], 2, params)
+    assert [len(o) for o in outputs] == [10, 10]
+
+
+def test_requests_that_cannot_fit_are_refused_clearly():
+    engine = LlamaEngine(resolve_gguf(DEFAULT_STUDENT), n_ctx=256, n_parallel=2)
+    try:
+        with pytest.raises(ValueError, match="n_ctx"):
+            engine.submit(list(range(1000, 1200)), 1, SamplingParams(max_tokens=100))
+        with pytest.raises(ValueError, match="empty"):
+            engine.submit([], 1, SamplingParams())
+        assert engine.generate([list(range(1000, 1010))], 1, SamplingParams(max_tokens=3))
+    finally:
+        engine.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        engine.submit([1, 2, 3], 1, SamplingParams())
