@@ -24,6 +24,18 @@ def _library(path: Path, host: str | None, port: int, collection: str, embedder:
     return ExperienceLibrary(path, collection=collection, embedder=embedder)
 
 
+def _model(spec: str, batch_size: int | None) -> Any:
+    """Load a model spec; ``batch_size`` sets a llama.cpp model's parallel sequences."""
+    from ted_graph.models import load_chat_model, resolve_backend
+
+    try:
+        backend, _ = resolve_backend(spec)
+        kwargs = {"n_parallel": batch_size} if batch_size and backend == "llamacpp" else {}
+        return load_chat_model(spec, **kwargs)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        _fail(str(exc))
+
+
 def _library_options(func: Any) -> Any:
     options = [
         click.option(
@@ -145,6 +157,13 @@ def cli(verbose: int) -> None:
     help="New tokens per teacher answer.",
 )
 @click.option(
+    "--generation-batch-size",
+    default=None,
+    type=click.IntRange(1),
+    help="Sequences per forward pass (llama.cpp: parallel slots, default 16; transformers: "
+    "default 8 on a CPU).",
+)
+@click.option(
     "--max-size",
     default=_DEFAULTS.max_size,
     show_default=True,
@@ -189,6 +208,7 @@ def distill(
     teacher: str,
     limit: int | None,
     save_dir: Path | None,
+    generation_batch_size: int | None,
     **settings: Any,
 ) -> None:
     """Distil experiences from DATASET into the library.
@@ -207,7 +227,11 @@ def distill(
         _fail(str(exc))
     lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
     before = len(lib)
-    result = run_distill(student, teacher, problems, library=lib, **settings)
+    if generation_batch_size:
+        settings["generation_batch_size"] = generation_batch_size
+    student_model = _model(student, generation_batch_size)
+    teacher_model = _model(teacher, generation_batch_size)
+    result = run_distill(student_model, teacher_model, problems, library=lib, **settings)
     click.echo(result.summary())
     click.echo(f"library: {lib!r}: {before} -> {len(lib)} active experiences")
     if save_dir:
@@ -319,10 +343,10 @@ def import_cmd(
 )
 @click.option(
     "--batch-size",
-    default=8,
-    show_default=True,
+    default=None,
     type=click.IntRange(1),
-    help="Problems per forward pass.",
+    help="Sequences per forward pass (llama.cpp: parallel slots, default 16; transformers: "
+    "default 8 on a CPU, 64 on a GPU).",
 )
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N problems.")
 @click.option(
@@ -342,7 +366,7 @@ def eval_cmd(
     no_library: bool,
     k: int,
     max_tokens: int,
-    batch_size: int,
+    batch_size: int | None,
     limit: int | None,
     predictions: Path | None,
 ) -> None:
@@ -359,8 +383,9 @@ def eval_cmd(
         if not chroma_host and not library_path.exists():
             _fail(f"no library at {library_path} (use --no-library to evaluate without one)")
         lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
+    model = _model(student, batch_size)
     result = evaluate(
-        student, problems, library=lib, k=k, max_tokens=max_tokens, batch_size=batch_size
+        model, problems, library=lib, k=k, max_tokens=max_tokens, batch_size=batch_size
     )
     click.echo(f"accuracy: {result} ({'with' if lib else 'without'} experiences)")
     if predictions:

@@ -24,7 +24,6 @@ from ted_graph.structured import (
     MergeDecision,
     OperationBatch,
     Rewrite,
-    generate_structured,
     generate_structured_batch,
 )
 from ted_graph.types import Problem
@@ -212,39 +211,57 @@ def _apply(
 
 
 def compress_library(
-    library: ExperienceLibrary, ask: Ask, *, step: int, cfg: DistillConfig
+    library: ExperienceLibrary, ask_many: AskMany, *, step: int, cfg: DistillConfig
 ) -> CompressionReport:
-    """Remove, merge, rewrite and cap the library (TED.md, step 6)."""
+    """Remove, merge, rewrite and cap the library (TED.md, step 6).
+
+    The teacher's merge decisions, then its rewrites, are each asked in one batched request.
+    """
     report = CompressionReport()
     # 1. remove: used enough to judge, and of low utility
     for exp in library.all():
         if exp.retrieved >= cfg.min_uses and exp.utility(step) < cfg.min_utility:
             library.remove(exp.id, step=step)
             report.removed += 1
-    # 2. merge near-duplicates: similarity proposes, the teacher decides
-    consumed: set[str] = set()
+    # 2. merge near-duplicates: similarity proposes (disjoint pairs, most similar first),
+    #    the teacher decides
+    pairs, taken = [], set()
     for first, second, _ in library.similar_pairs(cfg.merge_threshold):
-        if first.id in consumed or second.id in consumed:
-            continue
-        prompt = render("merge", first=first.text, second=second.text, max_words=cfg.max_words)
-        decision, reason = generate_structured(
-            ask, [HumanMessage(content=prompt)], MergeDecision, retries=cfg.writer_retries
-        )
+        if first.id not in taken and second.id not in taken:
+            pairs.append((first, second))
+            taken.update({first.id, second.id})
+    decisions = generate_structured_batch(
+        ask_many,
+        [
+            [
+                HumanMessage(
+                    content=render("merge", first=a.text, second=b.text, max_words=cfg.max_words)
+                )
+            ]
+            for a, b in pairs
+        ],
+        MergeDecision,
+        retries=cfg.writer_retries,
+    )
+    for (first, second), (decision, _) in zip(pairs, decisions, strict=True):
         if decision is None or not decision.merge or not decision.text:
             continue
         if form_problem(decision.text, cfg.max_words):
             continue
-        merged = library.merge([first.id, second.id], decision.text, step=step)
-        consumed.update({first.id, second.id, merged.id})
+        library.merge([first.id, second.id], decision.text, step=step)
         report.merged += 1
     # 3. rewrite long experiences
-    for exp in library.all():
-        if len(exp.text.split()) <= cfg.max_words:
-            continue
-        prompt = render("rewrite", text=exp.text, max_words=cfg.max_words)
-        rewrite, _ = generate_structured(
-            ask, [HumanMessage(content=prompt)], Rewrite, retries=cfg.writer_retries
-        )
+    long = [exp for exp in library.all() if len(exp.text.split()) > cfg.max_words]
+    rewrites = generate_structured_batch(
+        ask_many,
+        [
+            [HumanMessage(content=render("rewrite", text=exp.text, max_words=cfg.max_words))]
+            for exp in long
+        ],
+        Rewrite,
+        retries=cfg.writer_retries,
+    )
+    for exp, (rewrite, _) in zip(long, rewrites, strict=True):
         if (
             rewrite is not None
             and len(rewrite.text.split()) <= cfg.max_words

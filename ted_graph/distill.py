@@ -170,7 +170,12 @@ def distill(
     final: dict[str, Any] = {}
     try:
         for namespace, mode, chunk in graph.stream(
-            {"trainset": problems}, context=cfg, stream_mode=["custom", "values"], subgraphs=True
+            {"trainset": problems},
+            # every problem of a step in flight at once, so their generations batch together
+            config={"max_concurrency": max(cfg.batch_size, 4)},
+            context=cfg,
+            stream_mode=["custom", "values"],
+            subgraphs=True,
         ):
             if mode == "values" and not namespace:
                 final = chunk

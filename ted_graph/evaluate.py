@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from ted_graph.answers import extract_answer, is_correct
 from ted_graph.data import validate_problem
 from ted_graph.library import ExperienceLibrary
-from ted_graph.models import generate, load_chat_model
+from ted_graph.models import generate_iter, load_chat_model
 from ted_graph.prompting import retrieve_experiences, student_messages
 from ted_graph.types import Problem
 
@@ -46,46 +46,45 @@ def evaluate(
     min_similarity: float = 0.2,
     max_experience_tokens: int = 400,
     max_tokens: int = 256,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     progress: bool = True,
     desc: str = "evaluating",
 ) -> EvalResult:
     """Greedy-decode every problem and score the extracted answers.
 
     With a ``library``, each prompt carries that problem's retrieved experiences exactly as
-    in distillation and serving. Problems are batched ``batch_size`` at a time.
+    in distillation and serving. Generation is batched: a llama.cpp student gets every
+    prompt at once and keeps its ``n_parallel`` slots full; other models go ``batch_size``
+    problems at a time (default: :func:`ted_graph.models.default_batch_size`).
     """
     problems = [validate_problem(p, f"dataset[{i}]") for i, p in enumerate(dataset)]
     model = load_chat_model(student)
     started = time.time()
-    predictions: list[dict[str, Any]] = []
+    used = [
+        retrieve_experiences(
+            library, p, k=k, min_similarity=min_similarity, max_tokens=max_experience_tokens
+        )
+        for p in problems
+    ]
+    prompts = [student_messages(p, e) for p, e in zip(problems, used, strict=True)]
+    rows: dict[int, dict[str, Any]] = {}
     bar = tqdm(total=len(problems), desc=desc, unit="problem", disable=not progress)
     try:
-        for start in range(0, len(problems), batch_size):
-            chunk = problems[start : start + batch_size]
-            exps = [
-                retrieve_experiences(
-                    library, p, k=k, min_similarity=min_similarity, max_tokens=max_experience_tokens
-                )
-                for p in chunk
-            ]
-            prompts = [student_messages(p, e) for p, e in zip(chunk, exps, strict=True)]
-            outputs = generate(model, prompts, max_tokens=max_tokens, batch_size=batch_size)
-            for problem, used, texts in zip(chunk, exps, outputs, strict=True):
-                answer = extract_answer(texts[0], problem.get("choices"))
-                predictions.append(
-                    {
-                        "id": problem["id"],
-                        "answer": problem["answer"],
-                        "prediction": answer,
-                        "correct": is_correct(answer, problem["answer"], problem.get("choices")),
-                        "experience_ids": [e["id"] for e in used],
-                        "response": texts[0],
-                    }
-                )
-            bar.update(len(chunk))
+        for i, texts in generate_iter(model, prompts, max_tokens=max_tokens, batch_size=batch_size):
+            problem = problems[i]
+            answer = extract_answer(texts[0], problem.get("choices"))
+            rows[i] = {
+                "id": problem["id"],
+                "answer": problem["answer"],
+                "prediction": answer,
+                "correct": is_correct(answer, problem["answer"], problem.get("choices")),
+                "experience_ids": [e["id"] for e in used[i]],
+                "response": texts[0],
+            }
+            bar.update(1)
     finally:
         bar.close()
+    predictions = [rows[i] for i in sorted(rows)]
     return EvalResult(
         correct=sum(p["correct"] for p in predictions),
         total=len(predictions),

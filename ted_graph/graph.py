@@ -30,7 +30,7 @@ from typing_extensions import TypedDict
 from ted_graph.config import DistillConfig
 from ted_graph.curation import compress_library, write_from_critiques
 from ted_graph.library import ExperienceLibrary
-from ted_graph.nodes import build_problem_graph, teacher_asker, teacher_asker_many
+from ted_graph.nodes import build_problem_graph, teacher_asker_many
 from ted_graph.types import Problem, ProblemResult, StepRecord
 
 __all__ = ["DistillState", "create_distillation_graph", "total_steps"]
@@ -176,7 +176,7 @@ def create_distillation_graph(
         due = cfg.compress_every > 0 and ((step + 1) % cfg.compress_every == 0 or last)
         if not due and len(library) <= cfg.max_size:
             return {"compressed": False}
-        report = compress_library(library, teacher_asker(teacher, cfg), step=step, cfg=cfg)
+        report = compress_library(library, teacher_asker_many(teacher, cfg), step=step, cfg=cfg)
         logger.info("step %d compression: %s", step, report)
         return {"compressed": True}
 

@@ -114,6 +114,10 @@ def test_max_operations_caps_writes(library):
     assert report.added == 2 and len(library) == 2
 
 
+def many(ask):
+    return lambda batch: [ask(m) for m in batch]
+
+
 def test_compression_removes_merges_rewrites_and_caps(library):
     bad = library.add("When in doubt, always pick the first option you see.")
     library.record_usage({bad.id: (20, 1, 15)}, step=1)
@@ -125,7 +129,9 @@ def test_compression_removes_merges_rewrites_and_caps(library):
         json.dumps({"merge": True, "text": LESSON}),
         json.dumps({"text": "When reading long puzzles, go clause by clause."}),
     )
-    report = compress_library(library, ask, step=2, cfg=DistillConfig(max_size=50, min_uses=10))
+    report = compress_library(
+        library, many(ask), step=2, cfg=DistillConfig(max_size=50, min_uses=10)
+    )
     assert report.removed == 1 and library.get(bad.id).status == "removed"
     assert report.merged == 1 and any(e.text == LESSON for e in library.all())
     assert report.rewritten == 1 and library.get(long_exp.id).text.startswith("When reading long")
@@ -136,7 +142,7 @@ def test_compression_never_merges_without_the_teachers_consent(library):
     library.add("When counting listed objects, count every named item once.")
     library.add("When counting listed objects, count each named item exactly once.")
     ask, _ = asker(json.dumps({"merge": False}))
-    assert compress_library(library, ask, step=0, cfg=DistillConfig()).merged == 0
+    assert compress_library(library, many(ask), step=0, cfg=DistillConfig()).merged == 0
     assert len(library) == 2
 
 
@@ -144,7 +150,9 @@ def test_compression_caps_size_by_utility(library):
     exps = [library.add(f"When facing situation number {i}, apply remedy {i}.") for i in range(5)]
     library.record_usage({exps[0].id: (5, 0, 5), exps[1].id: (5, 5, 0)}, step=0)
     ask, _ = asker(json.dumps({"merge": False}))
-    report = compress_library(library, ask, step=0, cfg=DistillConfig(max_size=3, min_uses=100))
+    report = compress_library(
+        library, many(ask), step=0, cfg=DistillConfig(max_size=3, min_uses=100)
+    )
     assert report.dropped == 2 and len(library) == 3
     assert library.get(exps[0].id).status == "removed"
     assert library.get(exps[1].id).status == "active"
