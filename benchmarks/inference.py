@@ -72,7 +72,7 @@ def bench_llamacpp(
         "-b", "2048", "-ub", "512",
         "-npp", str(prompt), "-ntg", str(new),
         "-npl", ",".join(map(str, batches)),
-        "-t", str(threads), "-kvu",
+        "-t", str(threads), "-no-kvu",
         "--output-format", "jsonl",
     ]  # fmt: skip
     run = subprocess.run(command, capture_output=True, text=True, check=True)
