@@ -5,7 +5,7 @@ PIP = $(PYTHON) -m pip
 .PHONY: install install-test quickstart test test-unit bench-retrieval bench-inference
 
 # The CPU build of torch goes first: an unpinned torch would pull several GB of CUDA.
-# The llamacpp extra compiles llama.cpp once (7-11 minutes on 2 cores; pip caches the wheel).
+# The llamacpp extra compiles llama.cpp once (about 7 minutes on 2 cores; pip caches the wheel).
 install:
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e ".[llamacpp]"

@@ -7,7 +7,7 @@ a distillation step and the items of an evaluation share forward passes.
 :func:`ted_graph.models.generate` submits all of its prompts at once.
 
 Needs the optional ``llama-cpp-python`` package (``pip install "ted-graph[llamacpp]"``,
-a source build of about 7-11 minutes on two cores).
+a source build of about 7 minutes on two cores).
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ def load_llamacpp_chat_model(
     if not llamacpp_available():
         raise ImportError(
             "the llama.cpp backend needs llama-cpp-python: pip install 'ted-graph[llamacpp]' "
-            "(a source build of about 7-11 minutes on two cores)"
+            "(a source build of about 7 minutes on two cores)"
         )
     from ted_graph.models.registry import resolve_gguf
 

@@ -241,7 +241,7 @@ class LlamaEngine:
             raise ValueError(
                 f"prompt of {len(tokens)} tokens + max_tokens {params.max_tokens} exceeds the "
                 f"{self.seq_capacity} tokens a sequence may hold (n_ctx / n_parallel, at most "
-                "the model's context); raise n_ctx or shorten the prompt"
+                "the model's context); raise seq_tokens (n_ctx) or shorten the prompt"
             )
         request = _Request(list(tokens), 1 if params.greedy else n, params)
         with self._cv:
