@@ -178,7 +178,7 @@ class ChatLlamaCppBatched(BaseChatModel):
             except BaseException as exc:  # noqa: BLE001 - handed to the caller
                 outer.set_exception(exc)
                 return
-            outer.set_result(texts * n if len(texts) < n else texts)
+            outer.set_result(texts)
 
         inner.add_done_callback(done)
         return outer
@@ -209,8 +209,6 @@ class ChatLlamaCppBatched(BaseChatModel):
         tokens = self.prompt_tokens(messages)
         params = self.sampling(**kwargs)
         outputs = engine.submit(tokens, n, params).result()
-        if len(outputs) < n:  # greedy: one decoded sequence stands for all n
-            outputs = outputs * n
         generations = []
         for out in outputs:
             text = _cut_at_stop(engine.detokenize(out), stop)

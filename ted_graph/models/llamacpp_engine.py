@@ -74,14 +74,13 @@ class EngineStats:
     decode_seconds: float = 0.0
     decode_steps: int = 0
 
-    @property
-    def decode_tokens_per_second(self) -> float:
-        return self.decode_tokens / self.decode_seconds if self.decode_seconds else 0.0
-
 
 class _Request:
     def __init__(self, tokens: list[int], n: int, params: SamplingParams) -> None:
         self.tokens = tokens
+        # greedy: one sequence is decoded and stands for all n
+        self.copies = n if params.greedy else 1
+        n = 1 if params.greedy else n
         self.n = n
         self.params = params
         self.future: Future[list[list[int]]] = Future()
@@ -228,7 +227,10 @@ class LlamaEngine:
     # -- requests --------------------------------------------------------------------
 
     def submit(self, tokens: list[int], n: int, params: SamplingParams) -> Future[list[list[int]]]:
-        """Queue a prompt; the future resolves to ``n`` lists of generated token ids."""
+        """Queue a prompt; the future resolves to ``n`` lists of generated token ids.
+
+        Greedy requests decode one sequence and resolve to ``n`` copies of it.
+        """
         if self._closed:
             raise RuntimeError("the engine is closed")
         if n < 1:
@@ -243,7 +245,7 @@ class LlamaEngine:
                 f"{self.seq_capacity} tokens a sequence may hold (n_ctx / n_parallel, at most "
                 "the model's context); raise seq_tokens (n_ctx) or shorten the prompt"
             )
-        request = _Request(list(tokens), 1 if params.greedy else n, params)
+        request = _Request(list(tokens), n, params)
         with self._cv:
             if self._closed:
                 raise RuntimeError("the engine is closed")
@@ -254,13 +256,9 @@ class LlamaEngine:
     def generate(
         self, prompts: list[list[int]], n: int, params: SamplingParams
     ) -> list[list[list[int]]]:
-        """Submit every prompt at once and wait: ``out[i][j]`` is completion ``j`` of ``i``.
-
-        Greedy requests decode one sequence and return it ``n`` times.
-        """
+        """Submit every prompt at once and wait: ``out[i][j]`` is completion ``j`` of ``i``."""
         futures = [self.submit(p, n, params) for p in prompts]
-        results = [f.result() for f in futures]
-        return [r if len(r) == n else r * n for r in results]
+        return [f.result() for f in futures]
 
     def close(self) -> None:
         """Stop the worker (failing queued requests) and free llama.cpp memory."""
@@ -424,7 +422,8 @@ class LlamaEngine:
             self._free.append(slot.seq)
             self._free.sort()
         if request.remaining == 0:
-            request.future.set_result([list(o or []) for o in request.outputs])
+            outputs = [list(o or []) for o in request.outputs]
+            request.future.set_result(outputs * request.copies)
 
     def _fail_all(self, exc: BaseException) -> None:
         """Fail every running and queued request and reset the KV cache (lock held)."""
