@@ -326,6 +326,15 @@ def import_cmd(
 @click.option("--student", default="smollm2-135m", show_default=True, help="Student model spec.")
 @click.option("--no-library", is_flag=True, help="Evaluate the student alone (no experiences).")
 @click.option(
+    "--experiences",
+    "injection",
+    type=click.Choice(["retrieved", "all"]),
+    default="retrieved",
+    show_default=True,
+    help="retrieved: each prompt gets its top-k experiences (TED); all: every active "
+    "experience in every prompt (Training-Free GRPO).",
+)
+@click.option(
     "-k",
     "--top-k",
     "k",
@@ -355,6 +364,13 @@ def import_cmd(
     default=None,
     help="Write per-item predictions to this JSONL file.",
 )
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the summary (accuracy, interval, tokens, time) and predictions to this JSON "
+    "file; reopen it with EvalResult.load.",
+)
 def eval_cmd(
     dataset: str,
     library_path: Path,
@@ -364,13 +380,19 @@ def eval_cmd(
     embedder: str,
     student: str,
     no_library: bool,
+    injection: str,
     k: int,
     max_tokens: int,
     batch_size: int | None,
     limit: int | None,
     predictions: Path | None,
+    output: Path | None,
 ) -> None:
-    """Accuracy of the student on DATASET, with the library's experiences or without."""
+    """Accuracy of the student on DATASET, with the library's experiences or without.
+
+    Prints the accuracy with its 95% Wilson interval, and the prompt and completion tokens
+    and wall time per item.
+    """
     from ted_graph.data import DatasetError, load_dataset
     from ted_graph.evaluate import evaluate
 
@@ -385,9 +407,25 @@ def eval_cmd(
         lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
     model = _model(student, batch_size)
     result = evaluate(
-        model, problems, library=lib, k=k, max_tokens=max_tokens, batch_size=batch_size
+        model,
+        problems,
+        library=lib,
+        experiences=injection,  # type: ignore[arg-type]
+        k=k,
+        max_tokens=max_tokens,
+        batch_size=batch_size,
     )
-    click.echo(f"accuracy: {result} ({'with' if lib else 'without'} experiences)")
+    how = {"retrieved": "with retrieved experiences", "all": "with all experiences"}
+    click.echo(f"accuracy: {result} ({how.get(result.experiences, 'without experiences')})")
+    per = result.per_item()
+    estimate = " (estimated)" if result.tokens_estimated else ""
+    click.echo(
+        f"per item: {per['prompt_tokens']:.0f} prompt + {per['completion_tokens']:.0f} "
+        f"completion tokens{estimate}, {per['seconds']:.3f} s wall "
+        f"(retrieval {per['retrieval_ms']:.1f} ms); {result.seconds:.1f} s in all"
+    )
+    if output:
+        result.save(output)
     if predictions:
         predictions.parent.mkdir(parents=True, exist_ok=True)
         with predictions.open("w", encoding="utf-8") as fh:

@@ -210,9 +210,19 @@ def load_dataset(source: str | Path, *, limit: int | None = None) -> list[Proble
 
 
 def split(
-    problems: Sequence[Problem], *, train: int, test: int | None = None, seed: int = 0
+    problems: Sequence[Problem],
+    *,
+    train: int,
+    test: int | None = None,
+    seed: int = 0,
+    fixed_test: bool = False,
 ) -> tuple[list[Problem], list[Problem]]:
-    """A seeded, disjoint train/test split: ``train`` items, then ``test`` (or the rest)."""
+    """A seeded, disjoint train/test split: ``train`` items, then ``test`` (or the rest).
+
+    With ``fixed_test`` the test items are the *last* ``test`` of the shuffled order, so
+    the test split stays the same whatever ``train`` is (benchmarks compare runs with
+    different training sizes on one test set).
+    """
     if train < 0 or (test is not None and test < 0):
         raise ValueError("split sizes must be non-negative")
     if train + (test or 0) > len(problems):
@@ -222,4 +232,8 @@ def split(
     order = list(problems)
     random.Random(seed).shuffle(order)
     rest = order[train:]
-    return order[:train], rest if test is None else rest[:test]
+    if test is None:
+        return order[:train], rest
+    if fixed_test:
+        return order[:train], order[len(order) - test :] if test else []
+    return order[:train], rest[:test]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from ted_graph.data import validate_problem
 from ted_graph.experience import Experience
 from ted_graph.graph import create_distillation_graph, total_steps
 from ted_graph.library import ExperienceLibrary
-from ted_graph.models import load_chat_model
+from ted_graph.models import load_chat_model, track_usage
 from ted_graph.prompting import retrieve_experiences, student_messages
 from ted_graph.types import Problem, StepRecord
 
@@ -42,6 +42,8 @@ class DistillResult:
     history: list[StepRecord] = field(default_factory=list)
     teacher_solutions: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    usage: dict[str, Any] = field(default_factory=dict)
+    """Per model: calls, prompt and completion tokens and seconds (see ``track_usage``)."""
 
     @property
     def experiences(self) -> list[Experience]:
@@ -94,6 +96,7 @@ class DistillResult:
             "history": self.history,
             "teacher_solutions": self.teacher_solutions,
             "seconds": self.seconds,
+            "usage": self.usage,
         }
         (folder / RESULT_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
         return folder
@@ -114,6 +117,7 @@ class DistillResult:
             history=payload.get("history", []),
             teacher_solutions=payload.get("teacher_solutions", {}),
             seconds=payload.get("seconds", 0.0),
+            usage=payload.get("usage", {}),
         )
 
 
@@ -129,6 +133,7 @@ def distill(
     batch_size: int | None = None,
     config: DistillConfig | None = None,
     progress: bool = True,
+    on_step: Callable[[StepRecord, ExperienceLibrary], None] | None = None,
     **settings: Any,
 ) -> DistillResult:
     """Distil the teacher's experience into a library the student reads at inference time.
@@ -143,6 +148,8 @@ def distill(
             or as keyword arguments named after :class:`DistillConfig` fields.
         config: base settings.
         progress: show a progress bar.
+        on_step: called after every step with its record and the library, before the
+            next step starts (to export snapshots or evaluate along the way).
 
     Returns:
         A :class:`DistillResult`.
@@ -168,31 +175,38 @@ def distill(
     )
     started = time.time()
     final: dict[str, Any] = {}
-    try:
-        for namespace, mode, chunk in graph.stream(
-            {"trainset": problems},
-            # every problem of a step in flight at once, so their generations batch together
-            config={"max_concurrency": max(cfg.batch_size, 4)},
-            context=cfg,
-            stream_mode=["custom", "values"],
-            subgraphs=True,
-        ):
-            if mode == "values" and not namespace:
-                final = chunk
-            elif mode == "custom" and chunk.get("type") == "problem":
-                bar.update(1)
-            elif mode == "custom" and chunk.get("type") == "step":
-                bar.set_postfix(
-                    step=f"{chunk['step'] + 1}/{steps}",
-                    acc=f"{chunk['rollout_accuracy']:.2f}",
-                    library=chunk["library_size"],
-                )
-    finally:
-        bar.close()
+    with track_usage() as meter:
+        try:
+            for namespace, mode, chunk in graph.stream(
+                {"trainset": problems},
+                # every problem of a step in flight at once, so their generations batch together
+                config={"max_concurrency": max(cfg.batch_size, 4)},
+                context=cfg,
+                stream_mode=["custom", "values"],
+                subgraphs=True,
+            ):
+                if mode == "values" and not namespace:
+                    final = chunk
+                elif mode == "custom" and chunk.get("type") == "problem":
+                    bar.update(1)
+                elif mode == "custom" and chunk.get("type") == "step":
+                    bar.set_postfix(
+                        step=f"{chunk['step'] + 1}/{steps}",
+                        acc=f"{chunk['rollout_accuracy']:.2f}",
+                        library=chunk["library_size"],
+                    )
+                    if on_step is not None:
+                        record = {
+                            k: v for k, v in chunk.items() if k not in ("type", "total_steps")
+                        }
+                        on_step(record, library)  # type: ignore[arg-type]
+        finally:
+            bar.close()
     return DistillResult(
         library=library,
         config=cfg,
         history=list(final.get("history", [])),
         teacher_solutions=dict(final.get("teacher_solutions", {})),
         seconds=round(time.time() - started, 2),
+        usage=meter.to_dict(),
     )

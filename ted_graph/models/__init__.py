@@ -15,6 +15,13 @@ from ted_graph.models.llamacpp import (
 )
 from ted_graph.models.local import load_local_chat_model
 from ted_graph.models.registry import PACKAGED, cache_dir, resolve_gguf, resolve_weights
+from ted_graph.models.usage import (
+    UsageMeter,
+    count_prompt_tokens,
+    count_text_tokens,
+    model_name,
+    track_usage,
+)
 
 __all__ = [
     "load_chat_model",
@@ -23,6 +30,11 @@ __all__ = [
     "generate_iter",
     "default_batch_size",
     "message_text",
+    "track_usage",
+    "UsageMeter",
+    "count_prompt_tokens",
+    "count_text_tokens",
+    "model_name",
     "load_local_chat_model",
     "load_llamacpp_chat_model",
     "ChatLlamaCppBatched",

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
@@ -22,6 +23,7 @@ from langchain_core.messages import BaseMessage
 
 from ted_graph.models.llamacpp import ChatLlamaCppBatched
 from ted_graph.models.local import batcher_for, local_backend
+from ted_graph.models.usage import metering, record_generation
 
 __all__ = ["generate", "generate_iter", "default_batch_size", "message_text", "to_chat_dicts"]
 
@@ -85,6 +87,37 @@ def generate(
         raise ValueError("n must be at least 1")
     if not prompts:
         return []
+    started = time.time()
+    out = _generate(
+        model,
+        prompts,
+        n=n,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        seed=seed,
+        batch_size=batch_size,
+        max_concurrency=max_concurrency,
+        repetition_penalty=repetition_penalty,
+        min_tokens=min_tokens,
+    )
+    if metering():
+        record_generation(model, prompts, out, started, time.time())
+    return out
+
+
+def _generate(
+    model: BaseChatModel,
+    prompts: Sequence[Sequence[BaseMessage]],
+    *,
+    n: int,
+    temperature: float,
+    max_tokens: int,
+    seed: int | None,
+    batch_size: int,
+    max_concurrency: int,
+    repetition_penalty: float,
+    min_tokens: int,
+) -> list[list[str]]:
     if isinstance(model, ChatLlamaCppBatched):
         return model.generate_many(
             prompts,
@@ -127,10 +160,14 @@ def generate_iter(
     if isinstance(model, ChatLlamaCppBatched):
         sampling = {k: v for k, v in kwargs.items() if k != "max_concurrency"}
         n = sampling.pop("n", 1)
+        started = time.time()
         futures = {model.submit(p, n, **sampling): i for i, p in enumerate(prompts)}
         try:
             for future in as_completed(futures):
-                yield futures[future], future.result()
+                i, texts = futures[future], future.result()
+                if metering():
+                    record_generation(model, [prompts[i]], [texts], started, time.time())
+                yield i, texts
         finally:
             for future in futures:
                 future.cancel()

@@ -69,9 +69,15 @@ def test_distill_and_inspect_an_unseen_jsonl(tmp_path):
         "40",
         "--predictions",
         "preds.jsonl",
+        "--output",
+        "eval.json",
         cwd=tmp_path,
     )
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    assert "accuracy:" in evaluated.stdout and "/2)" in evaluated.stdout
+    assert "accuracy:" in evaluated.stdout and "/2; 95% CI" in evaluated.stdout
+    assert "per item:" in evaluated.stdout and "completion tokens" in evaluated.stdout
+    summary = json.loads((tmp_path / "eval.json").read_text())
+    assert summary["total"] == 2 and summary["per_item"]["prompt_tokens"] > 20
+    assert summary["tokens_estimated"] is False and len(summary["predictions"]) == 2
     rows = [json.loads(line) for line in (tmp_path / "preds.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == ["fruit-1", "coin-1"]

@@ -89,3 +89,12 @@ def test_split_is_seeded_and_disjoint():
     assert split(problems, train=10, test=20, seed=3) == (train, test)
     with pytest.raises(ValueError):
         split(problems, train=40, test=20)
+
+
+def test_fixed_test_split_does_not_depend_on_the_training_size():
+    problems = load_dataset("bigbench:object_counting", limit=50)
+    small_train, test = split(problems, train=5, test=20, seed=1, fixed_test=True)
+    big_train, same_test = split(problems, train=30, test=20, seed=1, fixed_test=True)
+    assert test == same_test and big_train[:5] == small_train
+    assert not {p["id"] for p in big_train} & {p["id"] for p in test}
+    assert split(problems, train=5, test=20, seed=1)[0] == small_train  # same shuffle

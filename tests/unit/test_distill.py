@@ -2,7 +2,7 @@ import pytest
 
 from ted_graph.data import DatasetError
 from ted_graph.distill import DistillResult, distill
-from ted_graph.evaluate import evaluate
+from ted_graph.evaluate import EvalResult, evaluate
 from ted_graph.library import ExperienceLibrary
 
 
@@ -55,3 +55,49 @@ def test_evaluate_with_and_without_library(make_model, problems, library):
     with_lib = evaluate(student, problems, library=library, min_similarity=0.0, progress=False)
     assert with_lib.correct == 1 and with_lib.total == 4  # only p1's answer is 3
     assert with_lib.predictions[0]["experience_ids"]
+
+
+def test_evaluate_reports_interval_tokens_and_all_experiences(make_model, problems, library):
+    student = make_model(student_rule)
+    alone = evaluate(student, problems, progress=False)
+    assert alone.experiences == "none" and alone.interval[0] == 0.0
+    assert alone.per_item()["completion_tokens"] > 0 and alone.tokens_estimated
+    library.add("When counting, count each named item once.")
+    library.add("When ordering birds from clues, place the fixed positions first.")
+    # a similarity cut-off above any score retrieves nothing; "all" ignores it
+    none = evaluate(student, problems, library=library, min_similarity=0.99, progress=False)
+    assert not any(p["experience_ids"] for p in none.predictions)
+    every = evaluate(
+        student, problems, library=library, min_similarity=0.99, experiences="all", progress=False
+    )
+    assert every.experiences == "all"
+    assert all(len(p["experience_ids"]) == 2 for p in every.predictions)
+    assert every.correct == 1 and every.prompt_tokens > alone.prompt_tokens  # p1 needs it
+    diff, low, high = every.compare(alone)
+    assert diff == 0.25 and low == 0.0 < high
+    with pytest.raises(ValueError, match="experiences must be"):
+        evaluate(student, problems, experiences="some", progress=False)  # type: ignore[arg-type]
+
+
+def test_eval_result_save_and_load(make_model, problems, tmp_path):
+    result = evaluate(make_model(student_rule), problems, progress=False)
+    again = EvalResult.load(result.save(tmp_path / "r.json"))
+    assert again.summary() == result.summary() and again.predictions == result.predictions
+    assert "95% CI" in str(again)
+
+
+def test_distill_reports_usage_and_calls_on_step(make_model, teacher, problems):
+    seen = []
+    result = distill(
+        make_model(student_rule),
+        teacher,
+        problems,
+        epochs=1,
+        n=2,
+        batch_size=2,
+        progress=False,
+        min_similarity=0.0,
+        on_step=lambda record, lib: seen.append((record["step"], len(lib))),
+    )
+    assert seen == [(h["step"], h["library_size"]) for h in result.history]
+    assert result.usage and all(u["completion_tokens"] > 0 for u in result.usage.values())
