@@ -1,0 +1,273 @@
+"""The paper's comparison on real BIG-bench tasks: seven conditions, one student, same items.
+
+    python benchmarks/conditions.py                       # 3 tasks, train 16, test 150
+    python benchmarks/conditions.py --subset              # 1 task, train 4, test 30: minutes
+    python benchmarks/conditions.py --tasks date_understanding --stages student ted
+
+For each task a seeded shuffle fixes a held-out test split (the last ``--test`` items) and
+a training split (the first ``--train``); changing ``--train`` leaves the test split alone.
+Then, all on the same test items and the same student:
+
+  student        the student alone
+  ted            distil with the teacher (TED defaults, except --epochs and --rollouts),
+                 then evaluate with retrieved experiences (ours) and with all experiences
+                 injected (Training-Free GRPO); the library is snapshotted after each step
+  curve          held-out accuracy of each step's snapshot (reusing identical libraries)
+  no_teacher     ablation: the student critiques its own rollouts against the ground truth
+  no_compression ablation: distil with compression switched off
+  teacher        the teacher alone (the ceiling)
+  finetune       parameter-based distillation: LoRA on the teacher's correct solutions to
+                 the same training problems (benchmarks/finetune.py), evaluated the same way
+
+Every stage writes its JSON under ``--out/<pair>/<task>/`` and is skipped when that file
+exists, so an interrupted run resumes where it stopped (a stage interrupted half-way is
+redone). ``benchmarks/report.py`` turns the files into BENCHMARKS.md tables and plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ted_graph import DistillResult, EvalResult, ExperienceLibrary, distill, evaluate, load_dataset
+from ted_graph.config import DistillConfig
+from ted_graph.data import split
+from ted_graph.models import load_chat_model, model_name
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+STAGES = ["student", "ted", "curve", "no_teacher", "no_compression", "teacher", "finetune"]
+TASKS = ["logical_deduction", "date_understanding", "object_counting"]
+
+
+def task_split(task: str, train: int, test: int, seed: int) -> tuple[list, list]:
+    """Train = the first ``train`` items of a seeded shuffle, test = its last ``test``."""
+    return split(
+        load_dataset(f"bigbench:{task}"), train=train, test=test, seed=seed, fixed_test=True
+    )
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.models: dict[str, Any] = {}
+        self.cfg = DistillConfig(
+            epochs=args.epochs, n=args.rollouts, batch_size=args.batch_size, seed=args.seed
+        )
+
+    def model(self, spec: str) -> Any:
+        if spec not in self.models:
+            self.models[spec] = load_chat_model(spec)
+        return self.models[spec]
+
+    def fresh_student(self) -> Any:
+        """A new copy of the student (fine-tuning changes its weights in place)."""
+        return load_chat_model(self.args.student)
+
+    def evaluate(self, model: Any, test: list[dict], path: Path, **kw: Any) -> EvalResult:
+        result = evaluate(
+            model,
+            test,
+            max_tokens=kw.pop("max_tokens", self.cfg.student_max_tokens),
+            k=self.cfg.k,
+            min_similarity=self.cfg.min_similarity,
+            max_experience_tokens=self.cfg.max_experience_tokens,
+            desc=path.stem,
+            **kw,
+        )
+        result.save(path)
+        print(f"  {path.stem}: {result}  [{result.seconds:.0f}s]", flush=True)
+        return result
+
+    def distill(
+        self, folder: Path, teacher_spec: str, train: list[dict], **changes: Any
+    ) -> DistillResult:
+        if folder.exists():
+            shutil.rmtree(folder)  # a half-finished run is redone from the start
+        snapshots = folder / "snapshots"
+        snapshots.mkdir(parents=True)
+
+        def snapshot(record: dict, library: ExperienceLibrary) -> None:
+            library.export_json(snapshots / f"step-{record['step']}.json", status="active")
+            (snapshots / f"step-{record['step']}.record.json").write_text(json.dumps(record))
+
+        result = distill(
+            self.model(self.args.student),
+            self.model(teacher_spec),
+            train,
+            library=ExperienceLibrary.in_memory(),
+            config=self.cfg.updated(**changes),
+            on_step=snapshot,
+        )
+        result.save(folder / "run")
+        roles = {
+            "student": model_name(self.model(self.args.student)),
+            "teacher": model_name(self.model(teacher_spec)),
+        }
+        (folder / "roles.json").write_text(json.dumps(roles))
+        print(f"  {folder.name}: {result.summary()}", flush=True)
+        return result
+
+    def library_of(self, run: Path) -> ExperienceLibrary:
+        return DistillResult.load(run / "run").library
+
+    def run_task(self, task: str) -> None:
+        args = self.args
+        out = args.out / args.pair / task
+        out.mkdir(parents=True, exist_ok=True)
+        train, test = task_split(task, args.train, args.test, args.seed)
+        (out / "split.json").write_text(
+            json.dumps({"train": [p["id"] for p in train], "test": [p["id"] for p in test]})
+        )
+        print(f"[{task}] train {len(train)}, test {len(test)} -> {out}", flush=True)
+        student = self.args.student
+        for stage in args.stages:
+            done = out / f"{stage}.done"
+            if done.exists():
+                continue
+            started = time.time()
+            print(f"[{task}] {stage}", flush=True)
+            if stage == "student":
+                self.evaluate(self.model(student), test, out / "student.json")
+            elif stage == "ted":
+                self.distill(out / "ted", args.teacher, train)
+                lib = self.library_of(out / "ted")
+                model = self.model(student)
+                self.evaluate(model, test, out / "ted-retrieved.json", library=lib)
+                self.evaluate(model, test, out / "ted-all.json", library=lib, experiences="all")
+            elif stage == "curve":
+                self.curve(out, test)
+            elif stage == "no_teacher":
+                self.distill(out / "no_teacher", student, train)
+                lib = self.library_of(out / "no_teacher")
+                self.evaluate(self.model(student), test, out / "no-teacher.json", library=lib)
+            elif stage == "no_compression":
+                self.distill(
+                    out / "no_compression",
+                    args.teacher,
+                    train,
+                    compress_every=0,
+                    max_size=1_000_000,
+                )
+                lib = self.library_of(out / "no_compression")
+                self.evaluate(self.model(student), test, out / "no-compression.json", library=lib)
+            elif stage == "teacher":
+                self.evaluate(
+                    self.model(args.teacher),
+                    test,
+                    out / "teacher.json",
+                    max_tokens=self.cfg.teacher_max_tokens,
+                )
+            elif stage == "finetune":
+                self.finetune(out, train, test)
+            done.write_text(json.dumps({"seconds": round(time.time() - started, 1)}))
+
+    def curve(self, out: Path, test: list[dict]) -> None:
+        """Held-out accuracy after each distillation step of the ``ted`` run."""
+        snapshots = sorted(
+            (out / "ted" / "snapshots").glob("step-*.record.json"),
+            key=lambda p: int(p.name.split("-")[1].split(".")[0]),
+        )
+        base = EvalResult.load(out / "student.json")
+        seen: dict[tuple[str, ...], dict[str, Any]] = {(): base.summary()}
+        points = [{"step": -1, "library_size": 0, **base.summary()}]
+        for record_file in snapshots:
+            record = json.loads(record_file.read_text())
+            export = record_file.with_name(f"step-{record['step']}.json")
+            texts = tuple(sorted(e["text"] for e in json.loads(export.read_text())["experiences"]))
+            if texts not in seen:
+                lib = ExperienceLibrary.in_memory()
+                lib.import_json(export)
+                result = self.evaluate(
+                    self.model(self.args.student),
+                    test,
+                    out / "curve" / f"step-{record['step']}.json",
+                    library=lib,
+                )
+                seen[texts] = result.summary()
+            points.append({"step": record["step"], "library_size": len(texts), **seen[texts]})
+        (out / "curve.json").write_text(json.dumps(points, indent=1))
+
+    def finetune(self, out: Path, train: list[dict], test: list[dict]) -> None:
+        from finetune import FinetuneSettings, finetune, teacher_solutions
+
+        records, cost = teacher_solutions(
+            self.model(self.args.teacher), train, max_tokens=self.cfg.teacher_max_tokens
+        )
+        keep = [(p, r["text"]) for p, r in zip(train, records, strict=True) if r["correct"]]
+        print(
+            f"  teacher solved {len(keep)}/{len(train)} training problems "
+            f"in {cost['seconds']:.0f}s",
+            flush=True,
+        )
+        student = self.fresh_student()
+        settings = FinetuneSettings(method=self.args.finetune_method)
+        report = finetune(student, [p for p, _ in keep], [t for _, t in keep], settings)
+        result = self.evaluate(student, test, out / "finetune.json")
+        (out / "finetune-cost.json").write_text(
+            json.dumps(
+                {
+                    "settings": vars(settings) | {"target_modules": list(settings.target_modules)},
+                    "teacher_solutions": cost | {"records": records},
+                    "training": report.to_dict(),
+                    "accuracy": result.accuracy,
+                },
+                indent=1,
+            )
+        )
+        print(
+            f"  fine-tuned on {report.examples} examples, {report.steps} steps in "
+            f"{report.seconds:.0f}s, {report.changed_parameters} parameters changed",
+            flush=True,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", nargs="+", default=TASKS)
+    parser.add_argument("--train", type=int, default=16)
+    parser.add_argument("--test", type=int, default=150)
+    parser.add_argument("--student", default="transformers:smollm2-135m")
+    parser.add_argument("--teacher", default="qwen2.5-coder-0.5b")
+    parser.add_argument("--pair", default="default", help="Name of the model pair's folder.")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--rollouts", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stages", nargs="+", choices=STAGES, default=STAGES)
+    parser.add_argument("--finetune-method", choices=["lora", "full"], default="lora")
+    parser.add_argument("--subset", action="store_true", help="1 task, train 4, test 30.")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "conditions")
+    args = parser.parse_args()
+    if args.subset:
+        args.tasks, args.train, args.test = args.tasks[:1], 4, 30
+        args.pair += "-subset"
+    meta = args.out / args.pair / "run.json"
+    meta.parent.mkdir(parents=True, exist_ok=True)
+    meta.write_text(
+        json.dumps(
+            {
+                "command": " ".join(["python", "benchmarks/conditions.py", *sys.argv[1:]]),
+                "settings": {
+                    k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+                },
+                "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+                "python": platform.python_version(),
+            },
+            indent=1,
+        )
+    )
+    runner = Runner(args)
+    for task in args.tasks:
+        runner.run_task(task)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""Tables and plots from ``benchmarks/conditions.py`` results, written into BENCHMARKS.md.
+
+    python benchmarks/report.py                    # every pair under benchmarks/results/conditions
+    python benchmarks/report.py --pairs default --no-write   # print only
+
+The section between ``<!-- conditions:<pair>:begin -->`` and ``<!-- conditions:<pair>:end -->``
+in BENCHMARKS.md is replaced by what this script generates, so no figure there is typed by
+hand. Plots go to ``benchmarks/results/plots/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ted_graph import EvalResult
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+CONDITIONS = [
+    ("student", "student alone", "student.json"),
+    ("ted", "TED, retrieved (ours)", "ted-retrieved.json"),
+    ("ted_all", "TED, all injected", "ted-all.json"),
+    ("no_teacher", "no teacher (self-critique)", "no-teacher.json"),
+    ("no_compression", "no compression", "no-compression.json"),
+    ("finetune", "fine-tuned (LoRA)", "finetune.json"),
+    ("teacher", "teacher alone", "teacher.json"),
+]
+RUNS = {
+    "ted": "ted",
+    "ted_all": "ted",
+    "no_teacher": "no_teacher",
+    "no_compression": "no_compression",
+}
+
+
+def load_task(folder: Path) -> dict[str, EvalResult]:
+    results = {}
+    for key, _, name in CONDITIONS:
+        if (folder / name).exists():
+            results[key] = EvalResult.load(folder / name)
+    return results
+
+
+def run_record(folder: Path, run: str) -> dict[str, Any] | None:
+    path = folder / run / "run" / "result.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def experiences(folder: Path, run: str) -> list[dict[str, Any]]:
+    path = folder / run / "run" / "experiences.json"
+    if not path.exists():
+        return []
+    return [e for e in json.loads(path.read_text())["experiences"] if e["status"] == "active"]
+
+
+def tokens(usage: dict[str, Any]) -> int:
+    return sum(u["total_tokens"] for u in usage.values())
+
+
+def pct(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def accuracy_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
+    lines = [
+        "| condition | " + " | ".join(tasks) + " |",
+        "|---|" + "---:|" * len(tasks),
+    ]
+    for key, label, _ in CONDITIONS:
+        cells = []
+        for results in tasks.values():
+            r = results.get(key)
+            if r is None:
+                cells.append("not run")
+                continue
+            low, high = r.interval
+            cell = f"{pct(r.accuracy)} [{pct(low)}, {pct(high)}]"
+            base = results.get("student")
+            if key != "student" and base is not None:
+                diff, dlo, dhi = r.compare(base)
+                cell += f"<br>Δ {diff:+.3f} [{dlo:+.3f}, {dhi:+.3f}]"
+            cells.append(cell)
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def cost_table(folders: dict[str, Path]) -> list[str]:
+    lines = [
+        "| task | method | wall s | student tokens | teacher tokens | other | "
+        "accuracy gain | cost ratio (fine-tuning / TED) |",
+        "|---|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for task, folder in folders.items():
+        results = load_task(folder)
+        ted = run_record(folder, "ted")
+        ft_path = folder / "finetune-cost.json"
+        base = results.get("student")
+        ted_s = None
+        if ted is not None:
+            usage = ted.get("usage", {})
+            roles = json.loads((folder / "ted" / "roles.json").read_text())
+            names = sorted(usage)
+            student_tok = usage.get(roles["student"], {}).get("total_tokens", 0)
+            teacher_tok = usage.get(roles["teacher"], {}).get("total_tokens", 0)
+            gain = results["ted"].compare(base)[0] if base and "ted" in results else float("nan")
+            ted_s = ted["seconds"]
+            lines.append(
+                f"| {task} | TED distillation | {ted_s:.0f} | {student_tok:,} | {teacher_tok:,} | "
+                f"{len(ted['history'])} steps ({', '.join(names)}) | {gain:+.3f} | |"
+            )
+        if ft_path.exists():
+            ft = json.loads(ft_path.read_text())
+            sol, train = ft["teacher_solutions"], ft["training"]
+            wall = sol["seconds"] + train["seconds"]
+            gain = (
+                results["finetune"].compare(base)[0]
+                if base and "finetune" in results
+                else float("nan")
+            )
+            ratio = f"{wall / ted_s:.2f}x" if ted_s else ""
+            lines.append(
+                f"| {task} | fine-tuning ({ft['settings']['method']}) | {wall:.0f} "
+                f"({sol['seconds']:.0f} teacher + {train['seconds']:.0f} training) | "
+                f"{train['train_tokens']:,} trained | {tokens(sol['usage']):,} | "
+                f"{train['examples']} examples, {train['steps']} steps, "
+                f"{train['changed_parameters']:,} weights changed | {gain:+.3f} | {ratio} |"
+            )
+    return lines
+
+
+def serving_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
+    lines = [
+        "| task | prompt tokens/item, alone → retrieved → all | retrieval ms/item | "
+        "s/item, alone → retrieved → all | prompts with experiences |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for task, results in tasks.items():
+        if not {"student", "ted", "ted_all"} <= results.keys():
+            continue
+        a, r, al = (results[k].per_item() for k in ("student", "ted", "ted_all"))
+        used = sum(1 for p in results["ted"].predictions if p["experience_ids"])
+        lines.append(
+            f"| {task} | {a['prompt_tokens']:.0f} → {r['prompt_tokens']:.0f} → "
+            f"{al['prompt_tokens']:.0f} | {r['retrieval_ms']:.1f} | {a['seconds']:.3f} → "
+            f"{r['seconds']:.3f} → {al['seconds']:.3f} | {used}/{results['ted'].total} |"
+        )
+    return lines
+
+
+def analysis(folders: dict[str, Path]) -> list[str]:
+    """What TED wrote, where it was retrieved, and which answers it changed."""
+    lines: list[str] = []
+    for task, folder in folders.items():
+        results = load_task(folder)
+        ted = run_record(folder, "ted")
+        if ted is None or "ted" not in results or "student" not in results:
+            continue
+        totals = {
+            k: sum(int(h[k]) for h in ted["history"])
+            for k in ("critiqued", "added", "updated", "deleted", "rejected")
+        }
+        exps = experiences(folder, "ted")
+        base = {p["id"]: p for p in results["student"].predictions}
+        mine = results["ted"].predictions
+        fixed = sum(1 for p in mine if p["correct"] and not base[p["id"]]["correct"])
+        broke = sum(1 for p in mine if not p["correct"] and base[p["id"]]["correct"])
+        changed = sum(1 for p in mine if p["prediction"] != base[p["id"]]["prediction"])
+        lines.append(
+            f"**{task}**: {totals['critiqued']} critiques, {totals['added']} added, "
+            f"{totals['updated']} updated, {totals['deleted']} deleted, {totals['rejected']} "
+            f"rejected by validation; {len(exps)} active at the end. On the test split, "
+            f"{sum(1 for p in mine if p['experience_ids'])}/{len(mine)} prompts retrieved at "
+            f"least one; {changed} answers changed against the student alone, {fixed} "
+            f"wrong → right and {broke} right → wrong."
+        )
+        retrieved: dict[str, int] = {}
+        for p in mine:
+            for i in p["experience_ids"]:
+                retrieved[i] = retrieved.get(i, 0) + 1
+        for e in exps:
+            lines.append(
+                f'- "{e["text"]}" (retrieved into {retrieved.get(e["id"], 0)} test prompts)'
+            )
+        lines.append("")
+    return lines
+
+
+def plots(
+    pair: str, tasks: dict[str, dict[str, EvalResult]], folders: dict[str, Path]
+) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = HERE / "results" / "plots"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.8 / len(CONDITIONS)
+    for j, (key, label, _) in enumerate(CONDITIONS):
+        xs, ys, errs = [], [[], []], []
+        for i, results in enumerate(tasks.values()):
+            r = results.get(key)
+            if r is None:
+                continue
+            low, high = r.interval
+            xs.append(i + (j - len(CONDITIONS) / 2 + 0.5) * width)
+            errs.append(r.accuracy)
+            ys[0].append(r.accuracy - low)
+            ys[1].append(high - r.accuracy)
+        ax.bar(xs, errs, width, yerr=ys, capsize=2, label=label)
+    ax.set_xticks(range(len(tasks)), list(tasks))
+    ax.set_ylabel("held-out accuracy (95% Wilson interval)")
+    ax.set_title(f"Seven conditions, pair '{pair}'")
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08))
+    fig.tight_layout()
+    path = out / f"conditions-{pair}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+
+    fig, axes = plt.subplots(1, len(folders), figsize=(4 * len(folders), 3.4), squeeze=False)
+    for ax, (task, folder) in zip(axes[0], folders.items(), strict=True):
+        curve_path = folder / "curve.json"
+        if not curve_path.exists():
+            ax.set_title(f"{task}: not run")
+            continue
+        points = json.loads(curve_path.read_text())
+        steps = [p["step"] + 1 for p in points]
+        acc = [p["accuracy"] for p in points]
+        low = [p["interval"][0] for p in points]
+        high = [p["interval"][1] for p in points]
+        ax.plot(steps, acc, marker="o", label="held-out accuracy")
+        ax.fill_between(steps, low, high, alpha=0.2)
+        ax.set_xlabel("distillation steps finished")
+        ax.set_ylim(0, 1)
+        ax.set_title(task)
+        twin = ax.twinx()
+        twin.step(
+            steps,
+            [p["library_size"] for p in points],
+            where="post",
+            color="tab:orange",
+            label="library size",
+        )
+        twin.set_ylabel("active experiences")
+    axes[0][0].set_ylabel("accuracy")
+    fig.tight_layout()
+    path = out / f"curve-{pair}.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    written.append(path)
+    return written
+
+
+def section(pair_dir: Path) -> str:
+    pair = pair_dir.name
+    meta = json.loads((pair_dir / "run.json").read_text())
+    folders = {p.name: p for p in sorted(pair_dir.iterdir()) if (p / "split.json").exists()}
+    tasks = {name: load_task(folder) for name, folder in folders.items()}
+    images = plots(pair, tasks, folders)
+    s = meta["settings"]
+    lines = [
+        f"Produced by `{meta['command']}` then `python benchmarks/report.py`, on "
+        f"{meta['machine']}, Python {meta['python']}. Student `{s['student']}`, teacher "
+        f"`{s['teacher']}`; train {s['train']} / test {s['test']} items per task (seed "
+        f"{s['seed']}); distillation: {s['epochs']} epoch(s), {s['rollouts']} rollouts, "
+        f"{s['batch_size']} problems per step, other settings at their defaults.",
+        "",
+        "Accuracy on the held-out split [95% Wilson interval]; Δ: difference from the "
+        "student alone on the same items [95% paired bootstrap interval].",
+        "",
+        *accuracy_table(tasks),
+        "",
+        *[f"![{p.stem}](benchmarks/results/plots/{p.name})" for p in images],
+        "",
+        "Cost of producing the improvement (wall time on this machine, tokens processed):",
+        "",
+        *cost_table(folders),
+        "",
+        "Serving overhead of experiences in the student's prompt (evaluation runs, "
+        "batched; s/item is wall time divided by items):",
+        "",
+        *serving_table(tasks),
+        "",
+        "What TED wrote and what it did:",
+        "",
+        *analysis(folders),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def breakdown_section(path: Path) -> str:
+    """The table of ``benchmarks/breakdown.py``'s JSON."""
+    data = json.loads(path.read_text())
+    wall = data["wall_seconds"]
+    lines = [
+        f"Produced by `{data['command']}` on {data['machine']}: {data['steps']} steps, "
+        f"{wall:.0f} s wall time (models loaded before the clock starts).",
+        "",
+        "| part | busy s | share of wall | calls |",
+        "|---|---:|---:|---:|",
+    ]
+    calls = data["calls"]
+    for name, secs in sorted(data["busy_seconds"].items(), key=lambda kv: -kv[1]):
+        lines.append(
+            f"| {name} | {secs:.2f} | {secs / wall:.1%} | {calls.get(name.split(' ')[0], '')} |"
+        )
+    lines.append(
+        f"| orchestration overhead (none of the above running) | {data['overhead_seconds']:.2f} "
+        f"| {data['overhead_fraction']:.1%} | |"
+    )
+    usage = data["usage"]
+    lines += [
+        "",
+        "| model | calls | prompts | prompt tokens | completion tokens | busy s |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, u in usage.items():
+        lines.append(
+            f"| {name} | {u['calls']} | {u['prompts']} | {u['prompt_tokens']:,} | "
+            f"{u['completion_tokens']:,} | {u['busy_seconds']:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(text: str, name: str, body: str) -> str | None:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in text:
+        return None
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}{end}{tail}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--results", type=Path, default=HERE / "results" / "conditions")
+    parser.add_argument("--pairs", nargs="*", default=None)
+    parser.add_argument("--no-write", action="store_true", help="Print, don't edit BENCHMARKS.md.")
+    args = parser.parse_args()
+    pairs = args.pairs or sorted(
+        p.name for p in args.results.iterdir() if (p / "run.json").exists()
+    )
+    bench = ROOT / "BENCHMARKS.md"
+    text = bench.read_text(encoding="utf-8")
+    sections = {f"conditions:{pair}": section(args.results / pair) for pair in pairs}
+    breakdown = HERE / "results" / "breakdown.json"
+    if breakdown.exists():
+        sections["breakdown"] = breakdown_section(breakdown)
+    for name, body in sections.items():
+        updated = None if args.no_write else replace_section(text, name, body)
+        if updated is None:
+            print(body)
+            if not args.no_write:
+                print(f"(BENCHMARKS.md has no <!-- {name}:begin --> marker; printed only)")
+            continue
+        text = updated
+    if not args.no_write:
+        bench.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
