@@ -1,0 +1,102 @@
+"""benchmarks/report.py turns result files into the BENCHMARKS.md tables it claims."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from ted_graph.evaluate import EvalResult
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+report = pytest.importorskip("report")
+
+
+def result(correct_flags, experiences="none", with_exp=()):
+    preds = [
+        {
+            "id": f"q{i}",
+            "answer": "A",
+            "prediction": "A" if ok else "B",
+            "correct": ok,
+            "experience_ids": ["e1"] if i in with_exp else [],
+            "prompt_tokens": 100 + (20 if i in with_exp else 0),
+            "completion_tokens": 10,
+            "response": "Answer: A" if ok else "Answer: B",
+        }
+        for i, ok in enumerate(correct_flags)
+    ]
+    return EvalResult(
+        correct=sum(correct_flags),
+        total=len(preds),
+        seconds=10.0,
+        predictions=preds,
+        experiences=experiences,
+        model="m",
+    )
+
+
+def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "HERE", tmp_path)  # plots go under tmp_path
+    pair = tmp_path / "conditions" / "default"
+    task = pair / "toy"
+    (task / "ted" / "run").mkdir(parents=True)
+    (pair / "run.json").write_text(
+        json.dumps(
+            {
+                "command": "python benchmarks/conditions.py --tasks toy",
+                "settings": {
+                    "student": "s",
+                    "teacher": "t",
+                    "train": 4,
+                    "test": 20,
+                    "seed": 0,
+                    "epochs": 1,
+                    "rollouts": 4,
+                    "batch_size": 8,
+                },
+                "machine": "x86_64",
+                "python": "3.11",
+            }
+        )
+    )
+    (task / "split.json").write_text("{}")
+    alone = [i % 4 == 0 for i in range(20)]  # 5/20
+    better = [i % 2 == 0 for i in range(20)]  # 10/20, a superset of alone's right answers
+    result(alone).save(task / "student.json")
+    result(better, "retrieved", with_exp=range(0, 20, 2)).save(task / "ted-retrieved.json")
+    result(alone, "all", with_exp=range(20)).save(task / "ted-all.json")
+    result([True] * 20).save(task / "teacher.json")
+    (task / "ted" / "roles.json").write_text(json.dumps({"student": "s", "teacher": "t"}))
+    usage = {
+        "s": {"total_tokens": 1000, "busy_seconds": 1.0},
+        "t": {"total_tokens": 5000, "busy_seconds": 2.0},
+    }
+    history = [{"critiqued": 2, "added": 1, "updated": 0, "deleted": 0, "rejected": 3}]
+    (task / "ted" / "run" / "result.json").write_text(
+        json.dumps({"usage": usage, "history": history, "seconds": 200.0})
+    )
+    exp = {"id": "e1", "text": "When ordering, place fixed items first.", "status": "active"}
+    (task / "ted" / "run" / "experiences.json").write_text(json.dumps({"experiences": [exp]}))
+    (task / "curve.json").write_text(
+        json.dumps(
+            [
+                {"step": -1, "library_size": 0, "accuracy": 0.25, "interval": [0.1, 0.5]},
+                {"step": 0, "library_size": 1, "accuracy": 0.5, "interval": [0.3, 0.7]},
+            ]
+        )
+    )
+    text = report.section(pair)
+    assert "| student alone | 0.250 [0.112, 0.469] |" in text
+    assert "Δ +0.250" in text  # 5 more right of 20, on the same items
+    assert "| no teacher (self-critique) | not run |" in text
+    assert "| toy | TED distillation | 200 | 1,000 | 5,000 |" in text
+    assert "100 → 110 → 120" in text  # prompt tokens grow with the experiences
+    assert "1 added" in text and "retrieved into 10 test prompts" in text
+    assert "5 wrong → right and 0 right → wrong" in text
+    assert (tmp_path / "results" / "plots" / "conditions-default.png").stat().st_size > 1000
+    assert (tmp_path / "results" / "plots" / "curve-default.png").exists()
+    marked = "a\n<!-- conditions:default:begin -->\nold\n<!-- conditions:default:end -->\nb"
+    assert report.replace_section(marked, "conditions:default", "new\n") == (
+        "a\n<!-- conditions:default:begin -->\nnew\n<!-- conditions:default:end -->\nb"
+    )
