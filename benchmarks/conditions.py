@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import platform
 import shutil
 import sys
@@ -98,14 +99,26 @@ class Runner:
             library.export_json(snapshots / f"step-{record['step']}.json", status="active")
             (snapshots / f"step-{record['step']}.record.json").write_text(json.dumps(record))
 
-        result = distill(
-            self.model(self.args.student),
-            self.model(teacher_spec),
-            train,
-            library=ExperienceLibrary.in_memory(),
-            config=self.cfg.updated(**changes),
-            on_step=snapshot,
-        )
+        # what the teacher proposed and why validation rejected it, for the analysis
+        handler = logging.FileHandler(folder / "curation.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        loggers = [logging.getLogger(n) for n in ("ted_graph.curation", "ted_graph.graph")]
+        for log in loggers:
+            log.setLevel(logging.INFO)
+            log.addHandler(handler)
+        try:
+            result = distill(
+                self.model(self.args.student),
+                self.model(teacher_spec),
+                train,
+                library=ExperienceLibrary.in_memory(),
+                config=self.cfg.updated(**changes),
+                on_step=snapshot,
+            )
+        finally:
+            for log in loggers:
+                log.removeHandler(handler)
+            handler.close()
         result.save(folder / "run")
         roles = {
             "student": model_name(self.model(self.args.student)),

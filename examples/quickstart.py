@@ -83,7 +83,13 @@ def main() -> None:
     print(f"\n[result] held-out accuracy on {len(test)} problems ({args.task})")
     print(f"  student alone:          {base}")
     print(f"  student + experiences:  {ted}   ({used}/{len(test)} prompts had experiences)")
-    print(f"  difference:             {ted.accuracy - base.accuracy:+.3f}")
+    diff, low, high = ted.compare(base)
+    print(
+        f"  difference:             {diff:+.3f} (95% paired bootstrap CI {low:+.3f} to {high:+.3f})"
+    )
+    tokens = sum(u["total_tokens"] for u in result.usage.values())
+    cost = f"{result.seconds:.0f}s, {tokens:,} tokens (prompts + completions)"
+    print(f"  cost of distilling:     {cost}")
     print(f"[done] {time.time() - started:.0f}s in all; saved to {args.out}")
 
 
