@@ -1,6 +1,6 @@
 """Where a distillation run's time goes: student, teacher, embedding, Chroma, the rest.
 
-    python benchmarks/breakdown.py                       # logical_deduction, 16 problems
+    python benchmarks/breakdown.py                       # logical_deduction, 8 problems
     python benchmarks/breakdown.py --task object_counting --train 8
 
 Runs one distillation with the settings of ``benchmarks/conditions.py`` and records the
@@ -70,7 +70,7 @@ class Timeline:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", default="logical_deduction")
-    parser.add_argument("--train", type=int, default=16)
+    parser.add_argument("--train", type=int, default=8)
     parser.add_argument("--student", default="transformers:smollm2-135m")
     parser.add_argument("--teacher", default="qwen2.5-coder-0.5b")
     parser.add_argument("--epochs", type=int, default=1)
