@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,32 @@ def serving_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
     return lines
 
 
+def rejections(folder: Path, run: str) -> tuple[dict[str, int], list[str]]:
+    """Reasons the run's proposals were rejected (from its curation.log), and examples."""
+    path = folder / run / "curation.log"
+    if not path.exists():
+        return {}, []
+    reasons: dict[str, int] = {}
+    examples: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.search(r"experience rejected, (.+?): (.+)$", line)
+        if match:
+            reasons[match.group(1)] = reasons.get(match.group(1), 0) + 1
+            if len(examples) < 2:
+                text = match.group(2)
+                examples.append(text[:160] + ("…" if len(text) > 160 else ""))
+            continue
+        match = re.search(r"no valid operations \((.+?)(?::|\)$)", line)
+        if match:
+            key = f"no valid operations ({match.group(1)})"
+            reasons[key] = reasons.get(key, 0) + 1
+        elif "of unknown id" in line:
+            reasons["update/delete of an unknown id"] = (
+                reasons.get("update/delete of an unknown id", 0) + 1
+            )
+    return reasons, examples
+
+
 def analysis(folders: dict[str, Path]) -> list[str]:
     """What TED wrote, where it was retrieved, and which answers it changed."""
     lines: list[str] = []
@@ -177,6 +204,13 @@ def analysis(folders: dict[str, Path]) -> list[str]:
             f"least one; {changed} answers changed against the student alone, {fixed} "
             f"wrong → right and {broke} right → wrong."
         )
+        reasons, examples = rejections(folder, "ted")
+        if reasons:
+            listed = "; ".join(
+                f"{n} × {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])
+            )
+            lines.append(f"Rejected or failed proposals: {listed}. For example:")
+            lines += [f"- rejected: {e}" for e in examples]
         retrieved: dict[str, int] = {}
         for p in mine:
             for i in p["experience_ids"]:

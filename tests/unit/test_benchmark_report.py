@@ -86,7 +86,14 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
             ]
         )
     )
+    (task / "ted" / "curation.log").write_text(
+        "ted_graph.curation: problem toy-1: experience rejected, describes the student instead"
+        " of advising the solver: 'When the student got it wrong, ...'\n"
+        "ted_graph.curation: problem toy-2: no valid operations (invalid JSON: Expecting ',')\n"
+    )
     text = report.section(pair)
+    assert "1 × describes the student instead of advising the solver" in text
+    assert "1 × no valid operations (invalid JSON)" in text
     assert "| student alone | 0.250 [0.112, 0.469] |" in text
     assert "Δ +0.250" in text  # 5 more right of 20, on the same items
     assert "| no teacher (self-critique) | not run |" in text
