@@ -12,6 +12,7 @@ MODULES = [
     "ted_graph.data",
     "ted_graph.graph",
     "ted_graph.models",
+    "ted_graph.models.usage",
 ]
 
 
