@@ -89,12 +89,17 @@ def _candidate(text: str) -> str | None:
 
 def _match_choice(span: str, choices: Sequence[str]) -> str | None:
     """Map a span to one of ``choices`` (returned as the choice text)."""
-    norm_span = normalize(span)
     m = _LETTER.match(span.strip().strip("*").strip())
     if m:
         idx = string.ascii_uppercase.index(m.group(1))
         if idx < len(choices):
             return choices[idx]
+    return _match_option_text(span, choices)
+
+
+def _match_option_text(span: str, choices: Sequence[str]) -> str | None:
+    """The option whose text ``span`` is, or the only (or most specific) one it mentions."""
+    norm_span = normalize(span)
     normed = [normalize(c) for c in choices]
     if norm_span in normed:
         return choices[normed.index(norm_span)]
@@ -123,6 +128,8 @@ def extract_answer(text: str, choices: Sequence[str] | None = None) -> str | Non
         '7'
         >>> extract_answer("Answer: (B)", ["red", "blue"])
         'blue'
+        >>> extract_answer("So the blue one.", ["red", "blue"])
+        'blue'
     """
     if not text or not text.strip():
         return None
@@ -138,7 +145,10 @@ def extract_answer(text: str, choices: Sequence[str] | None = None) -> str | Non
             idx = string.ascii_uppercase.index(label)
             if idx < len(choices):
                 return choices[idx]
-        return None
+        # then to an option stated in the last line ("Amy finished second."): small models
+        # often answer with the option's text and no marker
+        lines = [line for line in text.strip().splitlines() if line.strip()]
+        return _match_option_text(lines[-1], choices) if lines else None
     if span is not None:
         return span.strip().rstrip(".")
     numbers = _NUMBER.findall(text)

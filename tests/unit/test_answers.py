@@ -36,6 +36,10 @@ def test_extract_free_form(text, expected):
         ("I think (C) fits best.", CHOICES[2]),
         ("Answer: (Z)", None),
         ("no idea", None),
+        # an option's text with no marker, as small models often answer
+        ("The blue book is the leftmost.", CHOICES[2]),
+        ("The clues put the red book first.\nSo the blue book is the leftmost.", CHOICES[2]),
+        ("A book is on the shelf.", None),  # a leading "A" is not the letter A here
     ],
 )
 def test_extract_multiple_choice(text, expected):
