@@ -264,10 +264,13 @@ def main() -> None:
         args.pair += "-subset"
     meta = args.out / args.pair / "run.json"
     meta.parent.mkdir(parents=True, exist_ok=True)
+    command = " ".join(["python", "benchmarks/conditions.py", *sys.argv[1:]])
+    previous = json.loads(meta.read_text()) if meta.exists() else {}
+    commands = previous.get("commands") or [previous["command"]] if previous else []
     meta.write_text(
         json.dumps(
             {
-                "command": " ".join(["python", "benchmarks/conditions.py", *sys.argv[1:]]),
+                "commands": [*commands, command],  # every invocation, resumes included
                 "settings": {
                     k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
                 },

@@ -299,8 +299,9 @@ def section(pair_dir: Path) -> str:
     tasks = {name: load_task(folder) for name, folder in folders.items()}
     images = plots(pair, tasks, folders)
     s = meta["settings"]
+    commands = meta.get("commands") or [meta["command"]]
     lines = [
-        f"Produced by `{meta['command']}` then `python benchmarks/report.py`, on "
+        f"Produced by `{'`, `'.join(commands)}`, then `python benchmarks/report.py`, on "
         f"{meta['machine']}, Python {meta['python']}. Student `{s['student']}`, teacher "
         f"`{s['teacher']}`; train {s['train']} / test {s['test']} items per task (seed "
         f"{s['seed']}); distillation: {s['epochs']} epoch(s), {s['rollouts']} rollouts, "

@@ -44,7 +44,7 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
     (pair / "run.json").write_text(
         json.dumps(
             {
-                "command": "python benchmarks/conditions.py --tasks toy",
+                "commands": ["python benchmarks/conditions.py --tasks toy"],
                 "settings": {
                     "student": "s",
                     "teacher": "t",
