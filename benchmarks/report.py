@@ -127,7 +127,8 @@ def cost_table(folders: dict[str, Path]) -> list[str]:
                 f"| {task} | fine-tuning ({ft['settings']['method']}) | {wall:.0f} "
                 f"({sol['seconds']:.0f} teacher + {train['seconds']:.0f} training) | "
                 f"{train['train_tokens']:,} trained | {tokens(sol['usage']):,} | "
-                f"{train['examples']} examples, {train['steps']} steps, "
+                f"{train['examples']} examples (the teacher's right answers of "
+                f"{len(sol['records'])}), {train['steps']} steps, "
                 f"{train['changed_parameters']:,} weights changed | {gain:+.3f} | {ratio} |"
             )
     return lines

@@ -91,7 +91,32 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
         " of advising the solver: 'When the student got it wrong, ...'\n"
         "ted_graph.curation: problem toy-2: no valid operations (invalid JSON: Expecting ',')\n"
     )
+    result(alone).save(task / "finetune.json")
+    (task / "finetune-cost.json").write_text(
+        json.dumps(
+            {
+                "settings": {"method": "lora"},
+                "teacher_solutions": {
+                    "seconds": 30.0,
+                    "usage": {"t": {"total_tokens": 700}},
+                    "records": [{"correct": True}, {"correct": False}],
+                },
+                "training": {
+                    "seconds": 20.0,
+                    "train_tokens": 300,
+                    "examples": 1,
+                    "steps": 3,
+                    "changed_parameters": 1234,
+                },
+            }
+        )
+    )
     text = report.section(pair)
+    assert (
+        "| toy | fine-tuning (lora) | 50 (30 teacher + 20 training) | 300 trained | 700 |" in text
+    )
+    assert "1 examples (the teacher's right answers of 2), 3 steps, 1,234 weights" in text
+    assert "| +0.000 | 0.25x |" in text
     assert "1 × describes the student instead of advising the solver" in text
     assert "1 × no valid operations (invalid JSON)" in text
     assert "| student alone | 0.250 [0.112, 0.469] |" in text
