@@ -55,6 +55,17 @@ def task_split(task: str, train: int, test: int, seed: int) -> tuple[list, list]
     )
 
 
+def compression_was_idle(run: Path) -> bool:
+    """Whether every compression in a run's curation.log removed, merged and rewrote
+    nothing (then compression did not influence the run at all)."""
+    log = run / "curation.log"
+    if not log.exists():
+        return False
+    reports = [line for line in log.read_text().splitlines() if " compression: " in line]
+    idle = "removed=0, merged=0, rewritten=0, dropped=0"
+    return all(idle in line for line in reports)
+
+
 class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -161,6 +172,18 @@ class Runner:
                 self.distill(out / "no_teacher", student, train)
                 lib = self.library_of(out / "no_teacher")
                 self.evaluate(self.model(student), test, out / "no-teacher.json", library=lib)
+            elif stage == "no_compression" and compression_was_idle(out / "ted"):
+                # Every compression of the TED run changed nothing, so a run without
+                # compression (same seed and steps) would produce the same libraries.
+                shutil.copy(out / "ted-retrieved.json", out / "no-compression.json")
+                (out / "no-compression.derived.json").write_text(
+                    json.dumps({"same_as": "ted", "reason": "compression changed nothing"})
+                )
+                print(
+                    "  no-compression: the TED run's compressions changed nothing; "
+                    "its result stands for this ablation",
+                    flush=True,
+                )
             elif stage == "no_compression":
                 self.distill(
                     out / "no_compression",

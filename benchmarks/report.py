@@ -43,6 +43,9 @@ def load_task(folder: Path) -> dict[str, EvalResult]:
     for key, _, name in CONDITIONS:
         if (folder / name).exists():
             results[key] = EvalResult.load(folder / name)
+            # no-compression.derived.json: the ablation's result is the TED run's
+            derived = folder / name.replace(".json", ".derived.json")
+            results[key].derived = derived.exists()  # type: ignore[attr-defined]
     return results
 
 
@@ -84,6 +87,8 @@ def accuracy_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
             if key != "student" and base is not None:
                 diff, dlo, dhi = r.compare(base)
                 cell += f"<br>Δ {diff:+.3f} [{dlo:+.3f}, {dhi:+.3f}]"
+            if key == "no_compression" and r.derived:
+                cell += "<br>(the TED run: its compressions changed nothing)"
             cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines

@@ -111,7 +111,10 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
             }
         )
     )
+    result(alone).save(task / "no-compression.json")
+    (task / "no-compression.derived.json").write_text("{}")
     text = report.section(pair)
+    assert "(the TED run: its compressions changed nothing)" in text
     assert (
         "| toy | fine-tuning (lora) | 50 (30 teacher + 20 training) | 300 trained | 700 |" in text
     )
@@ -132,3 +135,19 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
     assert report.replace_section(marked, "conditions:default", "new\n") == (
         "a\n<!-- conditions:default:begin -->\nnew\n<!-- conditions:default:end -->\nb"
     )
+
+
+def test_compression_was_idle(tmp_path):
+    conditions = pytest.importorskip("conditions")
+    run = tmp_path / "ted"
+    run.mkdir()
+    assert not conditions.compression_was_idle(run)  # no log: unknown, run the ablation
+    idle = (
+        "ted_graph.graph: step 1 compression: "
+        "CompressionReport(removed=0, merged=0, rewritten=0, dropped=0)"
+    )
+    (run / "curation.log").write_text(f"ted_graph.curation: problem x: rejected\n{idle}\n")
+    assert conditions.compression_was_idle(run)
+    busy = idle.replace("merged=0", "merged=1")
+    (run / "curation.log").write_text(f"{idle}\n{busy}\n")
+    assert not conditions.compression_was_idle(run)
