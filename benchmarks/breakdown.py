@@ -116,6 +116,7 @@ def main() -> None:
         categories.setdefault(roles.get(name, name), []).extend(usage.intervals)
     categories.update(timeline.intervals)
     everything = [iv for ivs in categories.values() for iv in ivs]
+    categories.setdefault("embedding", [])  # an empty library skips embedding entirely
     rows = {name: busy_seconds(ivs) for name, ivs in categories.items()}
     # Chroma and the library's bookkeeping, excluding the embedding done inside it
     if "library" in rows:
