@@ -14,6 +14,7 @@ Then, all on the same test items and the same student:
                  injected (Training-Free GRPO); the library is snapshotted after each step
   curve          held-out accuracy of each step's snapshot (reusing identical libraries)
   no_teacher     ablation: the student critiques its own rollouts against the ground truth
+                 (its weights play the teacher; see --self-critic)
   no_compression ablation: distil with compression switched off
   teacher        the teacher alone (the ceiling)
   finetune       parameter-based distillation: LoRA on the teacher's correct solutions to
@@ -78,6 +79,16 @@ class Runner:
         if spec not in self.models:
             self.models[spec] = load_chat_model(spec)
         return self.models[spec]
+
+    def self_critic(self) -> str:
+        """The model that plays the teacher in the no-teacher ablation: the student's own
+        weights, by default on the default (llama.cpp) backend, which writes the long
+        critiques several times faster than transformers on a CPU."""
+        spec = self.args.self_critic or self.args.student
+        for prefix in ("transformers:", "hf:"):
+            if spec.startswith(prefix) and not self.args.self_critic:
+                return spec[len(prefix) :]
+        return spec
 
     def fresh_student(self) -> Any:
         """A new copy of the student (fine-tuning changes its weights in place)."""
@@ -169,7 +180,7 @@ class Runner:
             elif stage == "curve":
                 self.curve(out, test)
             elif stage == "no_teacher":
-                self.distill(out / "no_teacher", student, train)
+                self.distill(out / "no_teacher", self.self_critic(), train)
                 lib = self.library_of(out / "no_teacher")
                 self.evaluate(self.model(student), test, out / "no-teacher.json", library=lib)
             elif stage == "no_compression" and compression_was_idle(out / "ted"):
@@ -272,6 +283,12 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=150)
     parser.add_argument("--student", default="transformers:smollm2-135m")
     parser.add_argument("--teacher", default="qwen2.5-coder-0.5b")
+    parser.add_argument(
+        "--self-critic",
+        default=None,
+        help="Model spec of the critic in the no-teacher ablation (default: the student's "
+        "weights on the default backend).",
+    )
     parser.add_argument("--pair", default="default", help="Name of the model pair's folder.")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rollouts", type=int, default=4)
