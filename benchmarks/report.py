@@ -221,6 +221,8 @@ def analysis(folders: dict[str, Path]) -> list[str]:
         for p in mine:
             for i in p["experience_ids"]:
                 retrieved[i] = retrieved.get(i, 0) + 1
+        if exps:
+            lines.append("Active at the end:")
         for e in exps:
             lines.append(
                 f'- "{e["text"]}" (retrieved into {retrieved.get(e["id"], 0)} test prompts)'
