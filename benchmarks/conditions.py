@@ -224,6 +224,11 @@ class Runner:
         )
         base = EvalResult.load(out / "student.json")
         seen: dict[tuple[str, ...], dict[str, Any]] = {(): base.summary()}
+        final = out / "ted" / "run" / "experiences.json"
+        if final.exists() and (out / "ted-retrieved.json").exists():  # the last snapshot
+            texts = json.loads(final.read_text())["experiences"]
+            key = tuple(sorted(e["text"] for e in texts if e["status"] == "active"))
+            seen[key] = EvalResult.load(out / "ted-retrieved.json").summary()
         points = [{"step": -1, "library_size": 0, **base.summary()}]
         for record_file in snapshots:
             record = json.loads(record_file.read_text())
