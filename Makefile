@@ -35,7 +35,7 @@ bench-inference:
 bench-install: install
 	$(PIP) install -e ".[llamacpp,bench]"
 
-# The paper's comparison: 7 conditions x 3 BIG-bench tasks (about 90 minutes on 2 cores;
+# The paper's comparison: 7 conditions x 3 BIG-bench tasks (30-40 minutes a task on 2 cores;
 # resumable: rerun the same command after an interruption).
 bench-conditions: bench-install
 	$(PYTHON) benchmarks/conditions.py

@@ -1,7 +1,7 @@
 """The paper's comparison on real BIG-bench tasks: seven conditions, one student, same items.
 
     python benchmarks/conditions.py                       # 3 tasks, train 16, test 150
-    python benchmarks/conditions.py --subset              # 1 task, train 4, test 30: minutes
+    python benchmarks/conditions.py --subset              # 1 task, train 4, test 30
     python benchmarks/conditions.py --tasks date_understanding --stages student ted
 
 For each task a seeded shuffle fixes a held-out test split (the last ``--test`` items) and
