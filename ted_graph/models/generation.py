@@ -88,38 +88,8 @@ def generate(
     if not prompts:
         return []
     started = time.time()
-    out = _generate(
-        model,
-        prompts,
-        n=n,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        seed=seed,
-        batch_size=batch_size,
-        max_concurrency=max_concurrency,
-        repetition_penalty=repetition_penalty,
-        min_tokens=min_tokens,
-    )
-    if metering():
-        record_generation(model, prompts, out, started, time.time())
-    return out
-
-
-def _generate(
-    model: BaseChatModel,
-    prompts: Sequence[Sequence[BaseMessage]],
-    *,
-    n: int,
-    temperature: float,
-    max_tokens: int,
-    seed: int | None,
-    batch_size: int,
-    max_concurrency: int,
-    repetition_penalty: float,
-    min_tokens: int,
-) -> list[list[str]]:
     if isinstance(model, ChatLlamaCppBatched):
-        return model.generate_many(
+        out = model.generate_many(
             prompts,
             n,
             temperature=temperature,
@@ -128,9 +98,8 @@ def _generate(
             repetition_penalty=repetition_penalty,
             min_tokens=min_tokens,
         )
-    backend = local_backend(model)
-    if backend is not None:
-        return _generate_local(
+    elif (backend := local_backend(model)) is not None:
+        out = _generate_local(
             *backend,
             prompts,
             n=n,
@@ -141,7 +110,11 @@ def _generate(
             repetition_penalty=repetition_penalty,
             min_tokens=min_tokens,
         )
-    return _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
+    else:
+        out = _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
+    if metering():
+        record_generation(model, prompts, out, started, time.time())
+    return out
 
 
 def generate_iter(
