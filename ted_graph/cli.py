@@ -197,6 +197,20 @@ def cli(verbose: int) -> None:
     default=None,
     help="Also save the result (history, settings, export) to this folder.",
 )
+@click.option(
+    "--checkpoint",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Make the run durable: checkpoint it in this SQLite file. Run the same command "
+    "again after a crash to resume from the last finished step.",
+)
+@click.option(
+    "--thread",
+    "thread_id",
+    default="distill",
+    show_default=True,
+    help="Name of the run inside the checkpoint file.",
+)
 def distill(
     dataset: str,
     library_path: Path,
@@ -208,6 +222,8 @@ def distill(
     teacher: str,
     limit: int | None,
     save_dir: Path | None,
+    checkpoint: Path | None,
+    thread_id: str,
     generation_batch_size: int | None,
     **settings: Any,
 ) -> None:
@@ -231,7 +247,18 @@ def distill(
         settings["generation_batch_size"] = generation_batch_size
     student_model = _model(student, generation_batch_size)
     teacher_model = _model(teacher, generation_batch_size)
-    result = run_distill(student_model, teacher_model, problems, library=lib, **settings)
+    try:
+        result = run_distill(
+            student_model,
+            teacher_model,
+            problems,
+            library=lib,
+            checkpointer=checkpoint,
+            thread_id=thread_id,
+            **settings,
+        )
+    except ValueError as exc:  # e.g. the checkpoint holds another dataset's run
+        _fail(str(exc))
     click.echo(result.summary())
     click.echo(f"library: {lib!r}: {before} -> {len(lib)} active experiences")
     if save_dir:

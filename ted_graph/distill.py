@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from tqdm.auto import tqdm
 
 from ted_graph.config import DistillConfig
@@ -134,6 +135,8 @@ def distill(
     config: DistillConfig | None = None,
     progress: bool = True,
     on_step: Callable[[StepRecord, ExperienceLibrary], None] | None = None,
+    checkpointer: BaseCheckpointSaver | str | os.PathLike[str] | None = None,
+    thread_id: str = "distill",
     **settings: Any,
 ) -> DistillResult:
     """Distil the teacher's experience into a library the student reads at inference time.
@@ -150,12 +153,19 @@ def distill(
         progress: show a progress bar.
         on_step: called after every step with its record and the library, before the
             next step starts (to export snapshots or evaluate along the way).
+        checkpointer: make the run durable: a LangGraph checkpointer, or the path of a
+            SQLite file. A run killed part-way resumes from its last finished node when
+            called again with the same ``thread_id``, trainset and library; writes a
+            killed attempt left half-done are undone first (see ``docs/serving.md``).
+            Calling again after the run finished returns its result without new work.
+        thread_id: the run's name inside the checkpointer.
 
     Returns:
         A :class:`DistillResult`.
 
     Raises:
         DatasetError: a training problem is malformed (nothing is written then).
+        ValueError: ``thread_id`` holds a run over a different trainset.
     """
     problems = [validate_problem(p, f"trainset[{i}]") for i, p in enumerate(trainset)]
     if not problems:
@@ -167,20 +177,38 @@ def distill(
         library = ExperienceLibrary.in_memory() if library is None else ExperienceLibrary(library)
     student_model = load_chat_model(student)
     teacher_model = load_chat_model(teacher)
-    graph = create_distillation_graph(student_model, teacher_model, library, config=cfg).compile()
+    saver = _checkpointer(checkpointer)
+    graph = create_distillation_graph(student_model, teacher_model, library, config=cfg).compile(
+        checkpointer=saver
+    )
+    # every problem of a step in flight at once, so their generations batch together
+    run_config: dict[str, Any] = {"max_concurrency": max(cfg.batch_size, 4)}
+    graph_input: dict[str, Any] | None = {"trainset": problems}
+    done_steps = 0
+    if saver is not None:
+        run_config["configurable"] = {"thread_id": thread_id}
+        saved = graph.get_state(run_config)  # type: ignore[arg-type]
+        if saved.values:
+            _check_same_run(saved.values, problems, thread_id)
+            done_steps = saved.values.get("step", 0)
+            if saved.next:
+                graph_input = None  # resume from the last finished node
 
     steps = total_steps(len(problems), cfg)
     bar = tqdm(
-        total=cfg.epochs * len(problems), desc="distilling", unit="problem", disable=not progress
+        total=cfg.epochs * len(problems),
+        initial=min(done_steps * cfg.batch_size, cfg.epochs * len(problems)),
+        desc="distilling",
+        unit="problem",
+        disable=not progress,
     )
     started = time.time()
     final: dict[str, Any] = {}
     with track_usage() as meter:
         try:
             for namespace, mode, chunk in graph.stream(
-                {"trainset": problems},
-                # every problem of a step in flight at once, so their generations batch together
-                config={"max_concurrency": max(cfg.batch_size, 4)},
+                graph_input,
+                config=run_config,  # type: ignore[arg-type]
                 context=cfg,
                 stream_mode=["custom", "values"],
                 subgraphs=True,
@@ -202,6 +230,8 @@ def distill(
                         on_step(record, library)  # type: ignore[arg-type]
         finally:
             bar.close()
+    if saver is not None and isinstance(checkpointer, (str, os.PathLike)):
+        saver.conn.close()  # type: ignore[attr-defined]
     return DistillResult(
         library=library,
         config=cfg,
@@ -210,3 +240,28 @@ def distill(
         seconds=round(time.time() - started, 2),
         usage=meter.to_dict(),
     )
+
+
+def _checkpointer(
+    checkpointer: BaseCheckpointSaver | str | os.PathLike[str] | None,
+) -> BaseCheckpointSaver | None:
+    if checkpointer is None or isinstance(checkpointer, BaseCheckpointSaver):
+        return checkpointer
+    try:
+        import sqlite3
+
+        from langgraph.checkpoint.sqlite import SqliteSaver
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise ImportError("durable runs need langgraph-checkpoint-sqlite") from exc
+    path = Path(checkpointer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteSaver(sqlite3.connect(str(path), check_same_thread=False))
+
+
+def _check_same_run(values: dict[str, Any], problems: list[Problem], thread_id: str) -> None:
+    before = [p["id"] for p in values.get("trainset") or []]
+    if before and before != [p["id"] for p in problems]:
+        raise ValueError(
+            f"checkpoint thread {thread_id!r} holds a run over a different trainset "
+            f"({len(before)} problems); pass another thread_id or checkpoint file"
+        )

@@ -19,6 +19,7 @@ import math
 import operator
 import random
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from langchain_core.language_models import BaseChatModel
@@ -64,6 +65,8 @@ class DistillState(TypedDict, total=False):
     compressed: bool
     step_started: float
     history: Annotated[list[StepRecord], operator.add]
+    # the library as of the last finished write, so a resumed run can undo a half-done one
+    library_snapshot: list[dict[str, Any]]
 
 
 def total_steps(n_problems: int, cfg: DistillConfig) -> int:
@@ -121,6 +124,7 @@ def create_distillation_graph(
             "results": None,
             "step": step,
             "step_started": time.time(),
+            "library_snapshot": library.snapshot(),
         }
 
     def fan_out(state: DistillState) -> list[Send] | str:
@@ -141,8 +145,29 @@ def create_distillation_graph(
             for p in state["batch"]
         ]
 
+    def guarded(
+        name: str, state: DistillState, write: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Run a node's library writes so that a crash half-way is undone on resume.
+
+        The library marks the writes as begun; a mark left by a killed attempt means the
+        library holds part of them, so it is first put back to the state's snapshot (taken
+        when the last writes finished, and checkpointed with the state).
+        """
+        if library.begin_writes(f"{name}:{state.get('step', 0)}") and state.get(
+            "library_snapshot"
+        ):
+            changed = library.restore(state["library_snapshot"])
+            logger.warning("resuming %s: undid %d half-written records", name, changed)
+        out = write()
+        out["library_snapshot"] = library.snapshot()
+        library.end_writes()
+        return out
+
     def write_experiences(state: DistillState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
-        cfg = cfg_of(runtime)
+        return guarded("write_experiences", state, lambda: _write(state, cfg_of(runtime)))
+
+    def _write(state: DistillState, cfg: DistillConfig) -> dict[str, Any]:
         step = state.get("step", 0)
         results = sorted(state.get("results") or [], key=lambda r: r["problem_id"])
         # usage statistics first, so the writing below sees up-to-date utilities
@@ -170,7 +195,9 @@ def create_distillation_graph(
         }
 
     def compress(state: DistillState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
-        cfg = cfg_of(runtime)
+        return guarded("compress", state, lambda: _compress(state, cfg_of(runtime)))
+
+    def _compress(state: DistillState, cfg: DistillConfig) -> dict[str, Any]:
         step = state.get("step", 0)
         last = step + 1 >= total_steps(len(state["trainset"]), cfg)
         due = cfg.compress_every > 0 and ((step + 1) % cfg.compress_every == 0 or last)

@@ -326,6 +326,63 @@ class ExperienceLibrary:
                 other.delete(ids=[e.id for e in chosen])
         return len(exps)
 
+    # --- crash safety ------------------------------------------------------------------
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every record (all statuses) as plain dicts, to :meth:`restore` later.
+
+        The distillation graph keeps one in its checkpointed state before each step's
+        writes, so a run resumed after a crash starts those writes from the same library.
+        """
+        return [e.to_dict() for e in self.all(status=None)]
+
+    def restore(self, snapshot: Sequence[dict[str, Any]]) -> int:
+        """Make the library equal to ``snapshot``; returns how many records changed.
+
+        Records already equal are left alone; texts are re-embedded only where a record is
+        missing or its text changed.
+        """
+        want = {r["id"]: Experience.from_dict(dict(r)) for r in snapshot}
+        have = {e.id: e for e in self.all(status=None)}
+        extra = [i for i in have if i not in want]
+        for coll in (self.collection, self.archive):
+            if extra:
+                coll.delete(ids=extra)
+        changed = [e for i, e in want.items() if have.get(i) != e]
+        same_text = [e for e in changed if _text_of(have.get(e.id)) == e.text]
+        self._store(same_text)
+        fresh = [e for e in changed if _text_of(have.get(e.id)) != e.text]
+        if fresh:
+            ids = [e.id for e in fresh]
+            for coll in (self.collection, self.archive):
+                coll.delete(ids=ids)
+            for active, coll in ((True, self.collection), (False, self.archive)):
+                group = [e for e in fresh if (e.status == "active") == active]
+                if group:
+                    coll.add(
+                        ids=[e.id for e in group],
+                        documents=[e.text for e in group],
+                        metadatas=[e.to_metadata() for e in group],
+                    )
+        return len(extra) + len(changed)
+
+    def begin_writes(self, key: str) -> str | None:
+        """Mark writes named ``key`` as in progress; returns the key of unfinished ones.
+
+        A non-``None`` result means an earlier writer stopped half-way (a crash), so its
+        caller should :meth:`restore` a snapshot before writing again.
+        """
+        meta = dict(self.collection.metadata or {})
+        unfinished = meta.get("ted_writing") or None
+        meta["ted_writing"] = key
+        self.collection.modify(metadata=meta)
+        return str(unfinished) if unfinished else None
+
+    def end_writes(self) -> None:
+        """Clear the mark set by :meth:`begin_writes`."""
+        meta = dict(self.collection.metadata or {})
+        meta["ted_writing"] = ""
+        self.collection.modify(metadata=meta)
+
     # --- internals ---------------------------------------------------------------------
     def _get(
         self, collection: Any, *, where: dict[str, Any] | None = None, ids: list[str] | None = None
@@ -383,6 +440,10 @@ class ExperienceLibrary:
     def __repr__(self) -> str:
         where = self.path or type(self.client).__name__
         return f"ExperienceLibrary({where!s}, collection={self.collection.name!r})"
+
+
+def _text_of(exp: Experience | None) -> str | None:
+    return exp.text if exp is not None else None
 
 
 def _clean(text: str) -> str:
