@@ -1,4 +1,4 @@
-"""The ``ted`` command line: distil, inspect, export, import, evaluate."""
+"""The ``ted`` command line: distil, inspect, export, import, evaluate, serve."""
 
 from __future__ import annotations
 
@@ -458,6 +458,103 @@ def eval_cmd(
         with predictions.open("w", encoding="utf-8") as fh:
             for row in result.predictions:
                 fh.write(json.dumps(row) + "\n")
+
+
+@cli.command()
+@click.argument("questions")
+@_library_options
+@click.option("--student", default="smollm2-135m", show_default=True, help="Student model spec.")
+@click.option(
+    "--teacher",
+    default=None,
+    help="With --learn, a teacher model spec: wrong answers then become new experiences.",
+)
+@click.option(
+    "--learn",
+    is_flag=True,
+    help="Send each row's 'answer' as feedback: usage statistics (and, with --teacher, "
+    "experiences) learn from the batch.",
+)
+@click.option(
+    "-k",
+    "--top-k",
+    "k",
+    default=_DEFAULTS.k,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Experiences retrieved into each prompt.",
+)
+@click.option(
+    "--max-tokens",
+    default=_DEFAULTS.student_max_tokens,
+    show_default=True,
+    type=click.IntRange(1),
+    help="New tokens per answer.",
+)
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Questions in flight at once (their generations are batched together).",
+)
+@click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N questions.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write answers to this JSONL file (default: standard output).",
+)
+def serve(
+    questions: str,
+    library_path: Path,
+    chroma_host: str | None,
+    chroma_port: int,
+    collection: str,
+    embedder: str,
+    student: str,
+    teacher: str | None,
+    learn: bool,
+    k: int,
+    max_tokens: int,
+    concurrency: int,
+    limit: int | None,
+    output: Path | None,
+) -> None:
+    """Answer QUESTIONS with the student and the library's experiences.
+
+    QUESTIONS is a JSONL file of {"question", "id"?, "choices"?, "answer"?} rows, a
+    bundled task, or - to read standard input (one JSON object or plain question per
+    line). Each answer is written as a JSON line: id, answer, response, experiences used
+    (and, with --learn, whether it was correct). For an HTTP service, run the serving
+    graph on LangGraph Server (see langgraph.json).
+    """
+    from ted_graph.data import DatasetError
+    from ted_graph.serving import create_serving_graph, read_questions, serve_batch, write_rows
+
+    if teacher and not learn:
+        _fail("--teacher is only used with --learn")
+    try:
+        problems = read_questions(questions, limit=limit)
+    except DatasetError as exc:
+        _fail(str(exc))
+    if not chroma_host and not library_path.exists():
+        _fail(f"no library at {library_path} (distil one first, or point --library at one)")
+    lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
+    graph = create_serving_graph(
+        _model(student, concurrency),
+        lib,
+        teacher=_model(teacher, None) if teacher else None,
+        k=k,
+        max_new_tokens=max_tokens,
+    ).compile()
+    rows = write_rows(
+        serve_batch(graph, problems, learn=learn, max_concurrency=concurrency), output
+    )
+    graded = [r["correct"] for r in rows if r.get("correct") is not None]
+    note = f"; {sum(graded)}/{len(graded)} correct" if graded else ""
+    click.echo(f"answered {len(rows)} question(s){note}", err=True)
 
 
 def main() -> None:

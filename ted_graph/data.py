@@ -44,12 +44,14 @@ class DatasetError(ValueError):
     """A dataset could not be read; the message names the file, row and field."""
 
 
-def validate_problem(row: Any, where: str) -> Problem:
+def validate_problem(row: Any, where: str, *, require_answer: bool = True) -> Problem:
     """Check one raw record and turn it into a :class:`Problem`.
 
     Args:
         row: the decoded record.
         where: location used in error messages, e.g. ``"data.jsonl:12"``.
+        require_answer: ``False`` accepts questions without an ``answer`` (serving); their
+            ``answer`` is then ``""``.
 
     Raises:
         DatasetError: naming ``where`` and the offending field.
@@ -60,12 +62,14 @@ def validate_problem(row: Any, where: str) -> Problem:
     if not isinstance(question, str) or not question.strip():
         raise DatasetError(f"{where}: field 'question' is missing or empty")
     if "answer" not in row or row["answer"] is None:
-        raise DatasetError(f"{where}: field 'answer' is missing")
+        if require_answer:
+            raise DatasetError(f"{where}: field 'answer' is missing")
+        row = {**row, "answer": ""}
     answer = row["answer"]
     if isinstance(answer, bool) or not isinstance(answer, (str, int, float)):
         raise DatasetError(f"{where}: field 'answer' must be a string or a number")
     answer = str(answer).strip()
-    if not answer:
+    if not answer and require_answer:
         raise DatasetError(f"{where}: field 'answer' is empty")
     problem: Problem = {"id": "", "question": question.strip(), "answer": answer}
     choices = row.get("choices")
@@ -79,9 +83,9 @@ def validate_problem(row: Any, where: str) -> Problem:
         if len(choices) > len(string.ascii_uppercase):
             raise DatasetError(f"{where}: field 'choices' has more than 26 options")
         letters = string.ascii_uppercase[: len(choices)]
-        if answer not in choices and answer.strip("()").upper() not in letters:
+        if answer and answer not in choices and answer.strip("()").upper() not in letters:
             raise DatasetError(f"{where}: field 'answer' is neither one of 'choices' nor a letter")
-        if answer not in choices:
+        if answer and answer not in choices:
             answer = choices[letters.index(answer.strip("()").upper())]
             problem["answer"] = answer
         problem["choices"] = [c.strip() for c in choices]
@@ -105,7 +109,9 @@ def validate_problem(row: Any, where: str) -> Problem:
     return problem
 
 
-def load_jsonl(path: str | Path, *, limit: int | None = None) -> list[Problem]:
+def load_jsonl(
+    path: str | Path, *, limit: int | None = None, require_answer: bool = True
+) -> list[Problem]:
     """Read and validate a JSONL problem file (blank lines are skipped)."""
     source = Path(path)
     try:
@@ -122,7 +128,7 @@ def load_jsonl(path: str | Path, *, limit: int | None = None) -> list[Problem]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
-        problem = validate_problem(row, where)
+        problem = validate_problem(row, where, require_answer=require_answer)
         if problem["id"] in seen:
             raise DatasetError(
                 f"{where}: field 'id' {problem['id']!r} repeats line {seen[problem['id']]}"
@@ -186,11 +192,14 @@ def load_bigbench(task: str | Path, *, limit: int | None = None) -> list[Problem
     return problems
 
 
-def load_dataset(source: str | Path, *, limit: int | None = None) -> list[Problem]:
+def load_dataset(
+    source: str | Path, *, limit: int | None = None, require_answer: bool = True
+) -> list[Problem]:
     """Load problems from a ``.jsonl`` file, a BIG-bench ``.json`` file or a bundled task.
 
     Bundled tasks are named ``bigbench:<task>`` (or just ``<task>``), see
-    :data:`BIGBENCH_TASKS`.
+    :data:`BIGBENCH_TASKS`. ``require_answer=False`` lets JSONL rows leave out ``answer``
+    (questions to serve).
 
     Example:
         >>> len(load_dataset("bigbench:object_counting", limit=3))
@@ -199,7 +208,7 @@ def load_dataset(source: str | Path, *, limit: int | None = None) -> list[Proble
     text = str(source)
     path = Path(text).expanduser()
     if path.suffix == ".jsonl" or (path.exists() and path.suffix != ".json"):
-        return load_jsonl(path, limit=limit)
+        return load_jsonl(path, limit=limit, require_answer=require_answer)
     if path.suffix == ".json" or text.removeprefix("bigbench:") in BIGBENCH_TASKS:
         return load_bigbench(path if path.suffix == ".json" else text, limit=limit)
     if not path.exists():

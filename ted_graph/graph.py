@@ -154,9 +154,7 @@ def create_distillation_graph(
         library holds part of them, so it is first put back to the state's snapshot (taken
         when the last writes finished, and checkpointed with the state).
         """
-        if library.begin_writes(f"{name}:{state.get('step', 0)}") and state.get(
-            "library_snapshot"
-        ):
+        if library.begin_writes(f"{name}:{state.get('step', 0)}") and state.get("library_snapshot"):
             changed = library.restore(state["library_snapshot"])
             logger.warning("resuming %s: undid %d half-written records", name, changed)
         out = write()
