@@ -16,12 +16,14 @@ audit. Searches therefore query only active records, with no metadata filter.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import chromadb
 from chromadb.config import Settings
@@ -34,6 +36,24 @@ __all__ = ["ExperienceLibrary", "EXPORT_FORMAT"]
 EXPORT_FORMAT = "ted-graph/experiences"
 EXPORT_VERSION = 1
 DEFAULT_COLLECTION = "ted_experiences"
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _locked(method: _F) -> _F:
+    """Serialize a read-modify-write of the library between threads of this process.
+
+    Counters are read, incremented and written back; two concurrent requests (a serving
+    graph answering in parallel) would otherwise lose one of the updates.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: ExperienceLibrary, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _settings() -> Settings:
@@ -77,6 +97,7 @@ class ExperienceLibrary:
                 client = chromadb.PersistentClient(path=str(path), settings=_settings())
         self.path = Path(path) if path is not None else None
         self.client = client
+        self._lock = threading.RLock()
         self.embedding_function = SentenceTransformerEmbedding(embedder, device=device)
         self.collection, self.archive = (
             client.get_or_create_collection(
@@ -171,6 +192,7 @@ class ExperienceLibrary:
         return sorted(pairs, key=lambda p: -p[2])
 
     # --- writing -----------------------------------------------------------------------
+    @_locked
     def add(
         self,
         text: str,
@@ -206,6 +228,7 @@ class ExperienceLibrary:
         self.collection.add(ids=[exp.id], documents=[exp.text], metadatas=[exp.to_metadata()])
         return exp
 
+    @_locked
     def update(
         self, id: str, text: str, *, step: int = 0, source_ids: Iterable[str] = ()
     ) -> Experience:
@@ -220,6 +243,7 @@ class ExperienceLibrary:
         self.collection.update(ids=[id], documents=[exp.text], metadatas=[exp.to_metadata()])
         return exp
 
+    @_locked
     def remove(self, id: str, *, step: int = 0) -> Experience:
         """Mark an experience removed; it stays stored for audit but is never retrieved."""
         exp = self._require(id)
@@ -227,6 +251,7 @@ class ExperienceLibrary:
         self._store([exp])
         return exp
 
+    @_locked
     def merge(self, ids: Sequence[str], text: str, *, step: int = 0) -> Experience:
         """Replace several experiences by one with ``text``; statistics are summed.
 
@@ -246,6 +271,7 @@ class ExperienceLibrary:
         self._store([merged, *[o for o in olds if o.id != merged.id]])
         return merged
 
+    @_locked
     def record_usage(
         self,
         usage: dict[str, tuple[int, int, int]],
@@ -286,6 +312,7 @@ class ExperienceLibrary:
         tmp.replace(target)
         return len(exps)
 
+    @_locked
     def import_json(self, path: str | os.PathLike[str]) -> int:
         """Load experiences from an export; records with an existing id are overwritten.
 
@@ -335,6 +362,7 @@ class ExperienceLibrary:
         """
         return [e.to_dict() for e in self.all(status=None)]
 
+    @_locked
     def restore(self, snapshot: Sequence[dict[str, Any]]) -> int:
         """Make the library equal to ``snapshot``; returns how many records changed.
 

@@ -20,11 +20,12 @@ SEED = [
 
 
 def command(library, checkpoint):
-    # One sequence per forward pass: a resumed run then samples exactly what the
-    # uninterrupted one did (batch composition would otherwise change the floating point).
+    # One sequence at a time (llama.cpp, one slot, one rollout): a resumed run then samples
+    # exactly what the uninterrupted one did; sequences batched with different neighbours
+    # can differ in the last bits of floating point, and so in what they sample.
     return [
         sys.executable, "-m", "ted_graph.cli", "distill", "bigbench:object_counting",
-        "--limit", "4", "--epochs", "1", "--batch-size", "2", "--rollouts", "2",
+        "--limit", "4", "--epochs", "1", "--batch-size", "2", "--rollouts", "1",
         "--student", "smollm2-135m", "--teacher", "smollm2-135m",
         "--student-max-tokens", "32", "--teacher-max-tokens", "48",
         "--generation-batch-size", "1",

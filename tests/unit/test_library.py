@@ -150,3 +150,12 @@ def test_removed_records_move_to_the_archive_with_their_vectors(library, monkeyp
     library.remove(exp.id)
     with pytest.raises(KeyError, match="not active"):
         library.update(exp.id, ORDER)
+
+
+def test_concurrent_usage_updates_are_not_lost(library):
+    from concurrent.futures import ThreadPoolExecutor
+
+    exp = library.add("When counting objects, list each item with its quantity first.")
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: library.record_usage({exp.id: (1, 1, 0)}, step=1), range(40)))
+    assert library.get(exp.id).retrieved == 40
