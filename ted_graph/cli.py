@@ -26,13 +26,15 @@ def _library(path: Path, host: str | None, port: int, collection: str, embedder:
 
 def _model(spec: str, batch_size: int | None) -> Any:
     """Load a model spec; ``batch_size`` sets a llama.cpp model's parallel sequences."""
-    from ted_graph.models import load_chat_model, resolve_backend
+    from ted_graph.models import is_remote_spec, load_chat_model, resolve_backend
 
     try:
+        if is_remote_spec(spec):
+            return load_chat_model(spec)
         backend, _ = resolve_backend(spec)
         kwargs = {"n_parallel": batch_size} if batch_size and backend == "llamacpp" else {}
         return load_chat_model(spec, **kwargs)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+    except (ValueError, FileNotFoundError, ImportError, ConnectionError) as exc:
         _fail(str(exc))
 
 
@@ -90,7 +92,8 @@ def cli(verbose: int) -> None:
     A teacher model writes short, general experiences into a Chroma library from its
     comparison of a student's attempts with its own; the student then reads the relevant
     ones in its prompt. Models are local specs (smollm2-135m, qwen2.5-coder-0.5b,
-    qwen2.5-coder-1.5b, a folder, a .gguf file or a hub id).
+    qwen2.5-coder-1.5b, a folder, a .gguf file or a hub id) or OpenAI-compatible servers
+    (openai:MODEL@http://host:port/v1, or the bare URL).
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")

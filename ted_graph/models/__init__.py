@@ -15,6 +15,7 @@ from ted_graph.models.llamacpp import (
 )
 from ted_graph.models.local import load_local_chat_model
 from ted_graph.models.registry import PACKAGED, cache_dir, resolve_gguf, resolve_weights
+from ted_graph.models.remote import is_remote_spec, load_remote_chat_model
 from ted_graph.models.usage import (
     UsageMeter,
     count_prompt_tokens,
@@ -37,6 +38,8 @@ __all__ = [
     "model_name",
     "load_local_chat_model",
     "load_llamacpp_chat_model",
+    "load_remote_chat_model",
+    "is_remote_spec",
     "ChatLlamaCppBatched",
     "llamacpp_available",
     "resolve_weights",
@@ -68,7 +71,12 @@ def load_chat_model(
     * a local ``.gguf`` file or folder, a hub id ``org/name`` (transformers) or a hub file
       ``org/name/file.gguf`` (llama.cpp).
 
-    Two in-process backends run them; a prefix or ``backend=`` picks one:
+    Remote specs (OpenAI-compatible servers: vLLM, llama.cpp's server, TGI; needs the
+    ``remote`` extra), see :mod:`ted_graph.models.remote`:
+
+    * ``openai:<model>``, ``openai:<model>@<base_url>``, or a bare ``http(s)://.../v1``.
+
+    Two in-process backends run local specs; a prefix or ``backend=`` picks one:
 
     * ``llamacpp:<spec>``: llama.cpp on the quantized GGUF weights with continuous
       batching (:class:`ChatLlamaCppBatched`), the fast path on CPUs. Needs the
@@ -90,6 +98,8 @@ def load_chat_model(
     """
     if isinstance(spec, BaseChatModel):
         return spec
+    if isinstance(spec, str) and is_remote_spec(spec.strip()):
+        return load_remote_chat_model(spec.strip(), **kwargs)
     backend, spec = resolve_backend(spec, backend=backend, **kwargs)
     if backend == "llamacpp":
         return load_llamacpp_chat_model(spec, **kwargs)
@@ -113,9 +123,10 @@ def resolve_backend(spec: str, *, backend: str = "auto", **kwargs: Any) -> tuple
         chosen = {"llamacpp": "llamacpp", "transformers": "transformers", "hf": "transformers"}
         if prefix not in chosen:
             raise ValueError(
-                f"model spec {spec!r}: provider {prefix!r} is not a local spec. Pass a "
-                "LangChain chat model object instead (e.g. ChatOpenAI(base_url=...) for vLLM "
-                "or llama.cpp's server), or use the prefix 'llamacpp:' or 'transformers:'."
+                f"model spec {spec!r}: unknown provider {prefix!r}. Use 'openai:<model>' or "
+                "'openai:<model>@<base_url>' for an OpenAI-compatible server (vLLM, "
+                "llama.cpp's server), 'llamacpp:' or 'transformers:' for local weights, or "
+                "pass any LangChain chat model object."
             )
         backend, spec = chosen[prefix], rest
     if backend == "auto":

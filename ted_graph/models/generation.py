@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables.config import ContextThreadPoolExecutor
 
 from ted_graph.models.llamacpp import ChatLlamaCppBatched
 from ted_graph.models.local import batcher_for, local_backend
@@ -111,7 +112,10 @@ def generate(
             min_tokens=min_tokens,
         )
     else:
-        out = _generate_remote(model, prompts, n=n, max_concurrency=max_concurrency)
+        settings = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+        out = _generate_remote(
+            model, prompts, n=n, max_concurrency=max_concurrency, settings=settings
+        )
     if metering():
         record_generation(model, prompts, out, started, time.time())
     return out
@@ -258,24 +262,52 @@ def _supports_native_n(model: BaseChatModel) -> bool:
     return "n" in getattr(type(model), "model_fields", {})
 
 
+def _call_settings(model: BaseChatModel, settings: dict[str, Any]) -> dict[str, Any]:
+    """The sampling settings a remote model declares fields for (ChatOpenAI: temperature,
+    max_tokens, seed); other models keep their own configuration."""
+    fields = getattr(type(model), "model_fields", {})
+    chosen = {k: v for k, v in settings.items() if k in fields and v is not None}
+    if "max_tokens" in chosen and getattr(model, "openai_api_base", None):
+        # langchain-openai sends `max_completion_tokens`, which some self-hosted servers
+        # (llama-cpp-python's) ignore; they read the older `max_tokens`
+        chosen["extra_body"] = {**(getattr(model, "extra_body", None) or {}),
+                                "max_tokens": chosen["max_tokens"]}  # fmt: skip
+    return chosen
+
+
 def _generate_remote(
     model: BaseChatModel,
     prompts: Sequence[Sequence[BaseMessage]],
     *,
     n: int,
     max_concurrency: int,
+    settings: dict[str, Any] | None = None,
 ) -> list[list[str]]:
+    kwargs = _call_settings(model, settings or {})
+    seed = kwargs.pop("seed", None)
+
+    def single(prompt: Sequence[BaseMessage], copy: int) -> str:
+        # copies of one prompt get different seeds, or a seeded server samples them alike
+        own = {**kwargs, "seed": seed + copy} if seed is not None else kwargs
+        return _text((model.bind(**own) if own else model).invoke(list(prompt)))
+
     if n > 1 and _supports_native_n(model):
 
         def one(prompt: Sequence[BaseMessage]) -> list[str]:
-            result = model.generate([list(prompt)], n=n)
-            return [_text(g.message) for g in result.generations[0]]  # type: ignore[attr-defined]
+            own = {**kwargs, "seed": seed} if seed is not None else kwargs
+            result = model.generate([list(prompt)], n=n, **own)
+            texts = [_text(g.message) for g in result.generations[0]]  # type: ignore[attr-defined]
+            while len(texts) < n:  # servers that ignore `n` (llama.cpp's) answer once
+                texts.append(single(prompt, len(texts)))
+            return texts[:n]
 
-        with ThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(prompts)))) as pool:
+        with ContextThreadPoolExecutor(
+            max_workers=max(1, min(max_concurrency, len(prompts)))
+        ) as pool:
             return list(pool.map(one, prompts))
-    flat = [list(p) for p in prompts for _ in range(n)]
-    replies = model.batch(flat, config={"max_concurrency": max_concurrency})
-    texts = [_text(r) for r in replies]
+    flat = [(p, copy) for p in prompts for copy in range(n)]
+    with ContextThreadPoolExecutor(max_workers=max(1, min(max_concurrency, len(flat)))) as pool:
+        texts = list(pool.map(lambda item: single(*item), flat))
     return [texts[i * n : (i + 1) * n] for i in range(len(prompts))]
 
 
