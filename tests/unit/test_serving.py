@@ -90,9 +90,7 @@ def test_ted_serve_reads_stdin_and_names_bad_rows(make_model, tmp_path, monkeypa
     runner = CliRunner()
     ok = runner.invoke(cli, ["serve", "-", "-l", str(tmp_path / "lib")], input=QUESTION + "\n")
     assert ok.exit_code == 0 and json.loads(ok.stdout.splitlines()[0])["answer"] == "5"
-    bad = runner.invoke(
-        cli, ["serve", "-", "-l", str(tmp_path / "lib")], input='{"question": 3}\n'
-    )
+    bad = runner.invoke(cli, ["serve", "-", "-l", str(tmp_path / "lib")], input='{"question": 3}\n')
     assert bad.exit_code != 0 and "<stdin>:1: field 'question'" in bad.output
     missing = runner.invoke(cli, ["serve", "-", "-l", str(tmp_path / "nowhere")], input="q\n")
     assert missing.exit_code != 0 and "no library" in missing.output
