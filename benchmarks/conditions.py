@@ -95,6 +95,10 @@ class Runner:
         return load_chat_model(self.args.student)
 
     def evaluate(self, model: Any, test: list[dict], path: Path, **kw: Any) -> EvalResult:
+        if path.exists():  # saved only when complete: a resumed stage keeps it
+            result = EvalResult.load(path)
+            print(f"  {path.stem}: {result} (kept from an earlier invocation)", flush=True)
+            return result
         result = evaluate(
             model,
             test,
@@ -112,6 +116,10 @@ class Runner:
     def distill(
         self, folder: Path, teacher_spec: str, train: list[dict], **changes: Any
     ) -> DistillResult:
+        if (folder / "run" / "result.json").exists():  # finished in an earlier invocation
+            result = DistillResult.load(folder / "run")
+            print(f"  {folder.name}: {result.summary()} (kept)", flush=True)
+            return result
         if folder.exists():
             shutil.rmtree(folder)  # a half-finished run is redone from the start
         snapshots = folder / "snapshots"
@@ -176,13 +184,21 @@ class Runner:
                 lib = self.library_of(out / "ted")
                 model = self.model(student)
                 self.evaluate(model, test, out / "ted-retrieved.json", library=lib)
-                self.evaluate(model, test, out / "ted-all.json", library=lib, experiences="all")
+                if len(lib) == 0:
+                    derive(out, "ted-all.json", "student.json", "the distilled library is empty")
+                else:
+                    self.evaluate(
+                        model, test, out / "ted-all.json", library=lib, experiences="all"
+                    )
             elif stage == "curve":
                 self.curve(out, test)
             elif stage == "no_teacher":
                 self.distill(out / "no_teacher", self.self_critic(), train)
                 lib = self.library_of(out / "no_teacher")
-                self.evaluate(self.model(student), test, out / "no-teacher.json", library=lib)
+                if len(lib) == 0:
+                    derive(out, "no-teacher.json", "student.json", "the distilled library is empty")
+                else:
+                    self.evaluate(self.model(student), test, out / "no-teacher.json", library=lib)
             elif stage == "no_compression" and compression_was_idle(out / "ted"):
                 # Every compression of the TED run changed nothing, so a run without
                 # compression (same seed and steps) would produce the same libraries.
@@ -279,6 +295,16 @@ class Runner:
             f"{report.seconds:.0f}s, {report.changed_parameters} parameters changed",
             flush=True,
         )
+
+
+def derive(out: Path, name: str, source: str, reason: str) -> None:
+    """Stand ``source``'s result in for ``name`` when their prompts are provably the same
+    (an empty library adds nothing to a prompt, and evaluation decodes greedily)."""
+    shutil.copy(out / source, out / name)
+    (out / name.replace(".json", ".derived.json")).write_text(
+        json.dumps({"same_as": source, "reason": reason})
+    )
+    print(f"  {Path(name).stem}: {reason}; {source}'s result stands for it", flush=True)
 
 
 def main() -> None:

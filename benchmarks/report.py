@@ -45,7 +45,9 @@ def load_task(folder: Path) -> dict[str, EvalResult]:
             results[key] = EvalResult.load(folder / name)
             # no-compression.derived.json: the ablation's result is the TED run's
             derived = folder / name.replace(".json", ".derived.json")
-            results[key].derived = derived.exists()  # type: ignore[attr-defined]
+            results[key].derived = (  # type: ignore[attr-defined]
+                json.loads(derived.read_text()) if derived.exists() else None
+            )
     return results
 
 
@@ -87,8 +89,11 @@ def accuracy_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
             if key != "student" and base is not None:
                 diff, dlo, dhi = r.compare(base)
                 cell += f"<br>Δ {diff:+.3f} [{dlo:+.3f}, {dhi:+.3f}]"
-            if key == "no_compression" and r.derived:
+            if r.derived and r.derived.get("same_as") == "ted":
                 cell += "<br>(the TED run: its compressions changed nothing)"
+            elif r.derived:
+                source = r.derived["same_as"].removesuffix(".json").replace("-", " ")
+                cell += f"<br>(= {source}: {r.derived['reason']})"
             cells.append(cell)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines

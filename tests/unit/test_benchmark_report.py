@@ -112,9 +112,14 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
         )
     )
     result(alone).save(task / "no-compression.json")
-    (task / "no-compression.derived.json").write_text("{}")
+    (task / "no-compression.derived.json").write_text('{"same_as": "ted"}')
+    result(alone).save(task / "no-teacher.json")
+    (task / "no-teacher.derived.json").write_text(
+        '{"same_as": "student.json", "reason": "the distilled library is empty"}'
+    )
     text = report.section(pair)
     assert "(the TED run: its compressions changed nothing)" in text
+    assert "(= student: the distilled library is empty)" in text
     assert (
         "| toy | fine-tuning (lora) | 50 (30 teacher + 20 training) | 300 trained | 700 |" in text
     )
@@ -124,7 +129,7 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
     assert "1 × no valid operations (invalid JSON)" in text
     assert "| student alone | 0.250 [0.112, 0.469] |" in text
     assert "Δ +0.250" in text  # 5 more right of 20, on the same items
-    assert "| no teacher (self-critique) | not run |" in text
+    assert "| no teacher (self-critique) | 0.250 [0.112, 0.469]<br>Δ +0.000" in text
     assert "| toy | TED distillation | 200 | 1,000 | 5,000 |" in text
     assert "100 → 110 → 120" in text  # prompt tokens grow with the experiences
     assert "1 added" in text and "retrieved into 10 test prompts" in text
