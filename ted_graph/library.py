@@ -4,7 +4,8 @@ Three ways to open one:
 
 * ``ExperienceLibrary("runs/lib")`` - persistent, a directory on disk (the default use);
 * ``ExperienceLibrary.in_memory()`` - nothing on disk, for tests and notebooks;
-* ``ExperienceLibrary.connect("localhost", 8000)`` - a Chroma server (``chroma run``).
+* ``ExperienceLibrary.connect("localhost", 8000)`` - a Chroma server (``chroma run``);
+* ``ExperienceLibrary.from_store(store)`` - a LangGraph ``BaseStore`` (``ted_graph.store``).
 
 Each experience is one Chroma record: the document is the text (embedded with our own
 sentence-transformers function, cosine space), the metadata is the rest of the
@@ -115,6 +116,16 @@ class ExperienceLibrary:
         """A library that lives only in this process (a fresh collection each call)."""
         kwargs.setdefault("collection", f"ted_{uuid.uuid4().hex[:12]}")
         return cls(None, **kwargs)
+
+    @classmethod
+    def from_store(
+        cls, store: Any, namespace: tuple[str, ...] = ("ted",), **kwargs: Any
+    ) -> ExperienceLibrary:
+        """A library kept in a LangGraph ``BaseStore`` (e.g. LangGraph Server's store)
+        under ``namespace``; see :mod:`ted_graph.store`."""
+        from ted_graph.store import StoreClient
+
+        return cls(client=StoreClient(store, namespace), **kwargs)
 
     @classmethod
     def connect(cls, host: str = "localhost", port: int = 8000, **kwargs: Any) -> ExperienceLibrary:
