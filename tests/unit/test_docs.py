@@ -13,6 +13,11 @@ MODULES = [
     "ted_graph.graph",
     "ted_graph.models",
     "ted_graph.models.usage",
+    "ted_graph.models.remote",
+    "ted_graph.agent",
+    "ted_graph.feedback",
+    "ted_graph.serving",
+    "ted_graph.middleware",
 ]
 
 
