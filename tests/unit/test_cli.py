@@ -9,7 +9,7 @@ from ted_graph.library import ExperienceLibrary
 def test_help_explains_every_command_and_option():
     runner = CliRunner()
     out = runner.invoke(cli, ["--help"]).output
-    for command in ("distill", "inspect", "export", "import", "eval"):
+    for command in ("distill", "inspect", "export", "import", "eval", "serve"):
         assert command in out
     help_text = runner.invoke(cli, ["distill", "--help"]).output
     for option in (
@@ -22,6 +22,7 @@ def test_help_explains_every_command_and_option():
         "--chroma-host",
         "--batch-size",
         "--save",
+        "--checkpoint",
     ):
         assert option in help_text
 

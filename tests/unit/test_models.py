@@ -14,8 +14,26 @@ def test_load_chat_model_passes_models_through_and_rejects_bad_specs(make_model)
     assert load_chat_model(model) is model
     with pytest.raises(ValueError, match="non-empty"):
         load_chat_model("  ")
-    with pytest.raises(ValueError, match="provider 'openai'"):
-        load_chat_model("openai:gpt-4o-mini")
+    with pytest.raises(ValueError, match="unknown provider 'anthropic'"):
+        load_chat_model("anthropic:claude")
+
+
+def test_remote_specs_name_openai_compatible_servers(monkeypatch):
+    from ted_graph.models.remote import parse_remote_spec
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    model = load_chat_model("openai:Qwen/Qwen2.5-7B-Instruct@http://gpu:8000/v1")
+    assert (model.model_name, model.openai_api_base) == (
+        "Qwen/Qwen2.5-7B-Instruct",
+        "http://gpu:8000/v1",
+    )
+    assert model.openai_api_key.get_secret_value() == "EMPTY"  # local servers need no key
+    assert parse_remote_spec("openai:a@b@http://h/v1") == ("a@b", "http://h/v1")
+    assert parse_remote_spec("openai:gpt-4o-mini") == ("gpt-4o-mini", None)
+    with pytest.raises(ValueError, match="no model name"):
+        parse_remote_spec("openai:@http://h/v1")
+    with pytest.raises(ConnectionError, match="cannot list"):
+        load_chat_model("http://127.0.0.1:9/v1")  # nothing listens there
 
 
 def test_generate_with_a_plain_chat_model_makes_n_calls(make_model):
