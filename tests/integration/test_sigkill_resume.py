@@ -25,7 +25,7 @@ def command(library, checkpoint):
     # can differ in the last bits of floating point, and so in what they sample.
     return [
         sys.executable, "-m", "ted_graph.cli", "distill", "bigbench:object_counting",
-        "--limit", "4", "--epochs", "1", "--batch-size", "2", "--rollouts", "1",
+        "--limit", "2", "--epochs", "1", "--batch-size", "1", "--rollouts", "1",
         "--student", "smollm2-135m", "--teacher", "smollm2-135m",
         "--student-max-tokens", "32", "--teacher-max-tokens", "48",
         "--generation-batch-size", "1",
