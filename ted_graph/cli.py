@@ -238,6 +238,7 @@ def distill(
     bigbench:tracking_shuffled_objects.
     """
     from ted_graph.data import DatasetError, load_dataset
+    from ted_graph.distill import CheckpointMismatch
     from ted_graph.distill import distill as run_distill
 
     try:
@@ -260,7 +261,7 @@ def distill(
             thread_id=thread_id,
             **settings,
         )
-    except ValueError as exc:  # e.g. the checkpoint holds another dataset's run
+    except CheckpointMismatch as exc:
         _fail(str(exc))
     click.echo(result.summary())
     click.echo(f"library: {lib!r}: {before} -> {len(lib)} active experiences")

@@ -24,7 +24,11 @@ from ted_graph.models import load_chat_model, track_usage
 from ted_graph.prompting import retrieve_experiences, student_messages
 from ted_graph.types import Problem, StepRecord
 
-__all__ = ["distill", "DistillResult"]
+__all__ = ["distill", "DistillResult", "CheckpointMismatch"]
+
+class CheckpointMismatch(ValueError):
+    """A checkpoint thread holds a run over a different trainset."""
+
 
 RESULT_FILE = "result.json"
 EXPERIENCES_FILE = "experiences.json"
@@ -165,7 +169,7 @@ def distill(
 
     Raises:
         DatasetError: a training problem is malformed (nothing is written then).
-        ValueError: ``thread_id`` holds a run over a different trainset.
+        CheckpointMismatch: ``thread_id`` holds a run over a different trainset.
     """
     problems = [validate_problem(p, f"trainset[{i}]") for i, p in enumerate(trainset)]
     if not problems:
@@ -261,7 +265,7 @@ def _checkpointer(
 def _check_same_run(values: dict[str, Any], problems: list[Problem], thread_id: str) -> None:
     before = [p["id"] for p in values.get("trainset") or []]
     if before and before != [p["id"] for p in problems]:
-        raise ValueError(
+        raise CheckpointMismatch(
             f"checkpoint thread {thread_id!r} holds a run over a different trainset "
             f"({len(before)} problems); pass another thread_id or checkpoint file"
         )

@@ -154,8 +154,10 @@ def create_distillation_graph(
         library holds part of them, so it is first put back to the state's snapshot (taken
         when the last writes finished, and checkpointed with the state).
         """
-        if library.begin_writes(f"{name}:{state.get('step', 0)}") and state.get("library_snapshot"):
-            changed = library.restore(state["library_snapshot"])
+        unfinished = library.begin_writes(f"{name}:{state.get('step', 0)}")
+        snapshot = state.get("library_snapshot")
+        if unfinished and snapshot is not None:  # an empty library's snapshot is [], not None
+            changed = library.restore(snapshot)
             logger.warning("resuming %s: undid %d half-written records", name, changed)
         out = write()
         out["library_snapshot"] = library.snapshot()
