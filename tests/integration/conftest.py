@@ -1,4 +1,8 @@
+import sys
+from collections.abc import Iterator
+
 import pytest
+from servers import free_port, serving
 
 from ted_graph.models import DEFAULT_STUDENT, DEFAULT_TEACHER, load_chat_model
 
@@ -17,3 +21,19 @@ def real_teacher():
 def hf_student():
     """The default student on the transformers backend (the reference)."""
     return load_chat_model(f"transformers:{DEFAULT_STUDENT}")
+
+
+@pytest.fixture(scope="session")
+def llama_endpoint() -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server with the embedded student, on localhost."""
+    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
+    from ted_graph.models import resolve_gguf
+
+    port = free_port()
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", resolve_gguf(DEFAULT_STUDENT),
+        "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "4096",
+    ]  # fmt: skip
+    with serving(command, "llama_cpp.server", port):
+        yield f"http://127.0.0.1:{port}/v1"

@@ -1,21 +1,13 @@
 """The library on a real Chroma server (`chroma run`) on localhost."""
 
 import shutil
-import socket
-import subprocess
-import time
 
 import pytest
+from servers import free_port, serving
 
 from ted_graph import ExperienceLibrary
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -24,24 +16,18 @@ def chroma_server(tmp_path):
     if exe is None:
         pytest.fail("the `chroma` command (installed with chromadb) is missing")
     port = free_port()
-    proc = subprocess.Popen(
-        [exe, "run", "--path", str(tmp_path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
-        else:
-            pytest.fail("chroma run did not start within 60 s")
+    command = [
+        exe,
+        "run",
+        "--path",
+        str(tmp_path / "db"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with serving(command, "chroma run", port):
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_library_on_a_chroma_server(chroma_server):

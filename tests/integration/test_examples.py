@@ -1,15 +1,11 @@
 """Every example in examples/ runs as written (small settings; the remote one against a
 llama.cpp server on localhost)."""
 
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-
-from ted_graph.models import resolve_gguf
 
 pytestmark = pytest.mark.integration
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -46,32 +42,7 @@ def test_dropin_agent_both_ways():
     assert "retrieved 2" in out  # used once by each of the two agents
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_remote_endpoint_against_a_local_llama_cpp_server(tmp_path):
-    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", resolve_gguf("smollm2-135m"),
-         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
-         "--n_ctx", "4096"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.5)
-        out = run("remote_endpoint.py", "--student", f"http://127.0.0.1:{port}/v1",
-                  "--train", "2", "--test", "3", "--max-tokens", "32")  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait(30)
+def test_remote_endpoint_against_a_local_llama_cpp_server(llama_endpoint):
+    out = run("remote_endpoint.py", "--student", llama_endpoint,
+              "--train", "2", "--test", "3", "--max-tokens", "32")  # fmt: skip
     assert "[usage] smollm2:" in out and "[eval] student alone" in out

@@ -1,59 +1,18 @@
 """Student and teacher behind an OpenAI-compatible server (llama.cpp's) on localhost."""
 
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 from click.testing import CliRunner
 from langchain_core.messages import HumanMessage
 
 from ted_graph import distill, load_chat_model
 from ted_graph.cli import cli
-from ted_graph.models import generate, resolve_gguf
+from ted_graph.models import generate
 
 pytestmark = pytest.mark.integration
-pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    port = free_port()
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "llama_cpp.server",
-            "--model", resolve_gguf("smollm2-135m"), "--model_alias", "smollm2",
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert proc.poll() is None, "llama_cpp.server exited"
-            time.sleep(0.5)
-        else:
-            pytest.fail("llama_cpp.server did not start within 120 s")
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
-
-
-def test_specs_reach_the_server_with_per_call_settings(endpoint):
+def test_specs_reach_the_server_with_per_call_settings(llama_endpoint):
+    endpoint = llama_endpoint
     named = load_chat_model(f"openai:smollm2@{endpoint}")
     bare = load_chat_model(endpoint)  # the server's first model
     assert bare.model_name == named.model_name == "smollm2"
@@ -64,7 +23,8 @@ def test_specs_reach_the_server_with_per_call_settings(endpoint):
     assert len(set(out[0])) > 1  # copies were sampled with different seeds
 
 
-def test_distill_and_eval_with_remote_student_and_teacher(endpoint, tmp_path):
+def test_distill_and_eval_with_remote_student_and_teacher(llama_endpoint, tmp_path):
+    endpoint = llama_endpoint
     problem = {
         "id": "p1",
         "question": "I have 2 apples and 3 pears. How many fruits?",

@@ -3,13 +3,12 @@
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from servers import free_port, serving
 
 from ted_graph import ExperienceLibrary
 
@@ -18,12 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 LESSON = "When counting objects of several kinds, add the quantities of every kind together."
 QUESTION = "I have 2 apples and 3 pears. How many fruits do I have?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_make_graph_from_environment(tmp_path, monkeypatch):
@@ -53,29 +46,21 @@ def server(tmp_path):
         "TED_STUDENT": "smollm2-135m",
         "TED_TEACHER": "smollm2-135m",
     }
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen(
-        [exe, "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            time.sleep(0.5)
-        else:
-            pytest.fail("langgraph dev did not start within 120 s")
-        yield f"http://127.0.0.1:{port}", seeded.id
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+    command = [
+        exe,
+        "dev",
+        "--no-browser",
+        "--no-reload",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with (tmp_path / "server.log").open("w") as log:
+        with serving(
+            command, "langgraph dev", port, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        ):
+            yield f"http://127.0.0.1:{port}", seeded.id
 
 
 def test_langgraph_dev_serves_both_graphs(server):
