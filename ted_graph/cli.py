@@ -79,6 +79,26 @@ def _library_options(func: Any) -> Any:
     return func
 
 
+def _answer_options(func: Any) -> Any:
+    """``-k/--top-k`` and ``--max-tokens``, shared by the commands that answer questions."""
+    func = click.option(
+        "--max-tokens",
+        default=_DEFAULTS.student_max_tokens,
+        show_default=True,
+        type=click.IntRange(1),
+        help="New tokens per answer.",
+    )(func)
+    return click.option(
+        "-k",
+        "--top-k",
+        "k",
+        default=_DEFAULTS.k,
+        show_default=True,
+        type=click.IntRange(0),
+        help="Experiences retrieved into each prompt.",
+    )(func)
+
+
 def _fail(message: str) -> None:
     raise click.ClickException(message)
 
@@ -365,22 +385,7 @@ def import_cmd(
     help="retrieved: each prompt gets its top-k experiences (TED); all: every active "
     "experience in every prompt (Training-Free GRPO).",
 )
-@click.option(
-    "-k",
-    "--top-k",
-    "k",
-    default=_DEFAULTS.k,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Experiences retrieved into each prompt.",
-)
-@click.option(
-    "--max-tokens",
-    default=_DEFAULTS.student_max_tokens,
-    show_default=True,
-    type=click.IntRange(1),
-    help="New tokens per answer.",
-)
+@_answer_options
 @click.option(
     "--batch-size",
     default=None,
@@ -479,22 +484,7 @@ def eval_cmd(
     help="Send each row's 'answer' as feedback: usage statistics (and, with --teacher, "
     "experiences) learn from the batch.",
 )
-@click.option(
-    "-k",
-    "--top-k",
-    "k",
-    default=_DEFAULTS.k,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Experiences retrieved into each prompt.",
-)
-@click.option(
-    "--max-tokens",
-    default=_DEFAULTS.student_max_tokens,
-    show_default=True,
-    type=click.IntRange(1),
-    help="New tokens per answer.",
-)
+@_answer_options
 @click.option(
     "--concurrency",
     default=8,
