@@ -187,9 +187,7 @@ class Runner:
                 if len(lib) == 0:
                     derive(out, "ted-all.json", "student.json", "the distilled library is empty")
                 else:
-                    self.evaluate(
-                        model, test, out / "ted-all.json", library=lib, experiences="all"
-                    )
+                    self.evaluate(model, test, out / "ted-all.json", library=lib, experiences="all")
             elif stage == "curve":
                 self.curve(out, test)
             elif stage == "no_teacher":

@@ -64,18 +64,24 @@ def fill(library: ExperienceLibrary, size: int, seed: int = 0) -> None:
         )
 
 
+def bigbench_questions(per_task: int, *, seed: int) -> list[dict]:
+    """Real questions: the first ``per_task`` of three BIG-bench tasks, shuffled."""
+    questions = [
+        p
+        for t in ("logical_deduction", "date_understanding", "object_counting")
+        for p in load_dataset(f"bigbench:{t}", limit=per_task)
+    ]
+    random.Random(seed).shuffle(questions)
+    return questions
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--queries", type=int, default=200)
     args = parser.parse_args()
 
-    questions = [
-        p
-        for t in ("logical_deduction", "date_understanding", "object_counting")
-        for p in load_dataset(f"bigbench:{t}", limit=args.queries)
-    ]
-    random.Random(1).shuffle(questions)
+    questions = bigbench_questions(args.queries, seed=1)
     print(
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"python {platform.python_version()}"

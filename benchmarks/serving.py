@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import platform
-import random
 import statistics
 import tempfile
 import time
 
-from retrieval import fill
+from retrieval import bigbench_questions, fill
 
-from ted_graph import ExperienceLibrary, create_serving_graph, load_chat_model, load_dataset
+from ted_graph import ExperienceLibrary, create_serving_graph, load_chat_model
 from ted_graph.models import DEFAULT_STUDENT, track_usage
 from ted_graph.prompting import retrieve_experiences, student_messages
 
@@ -44,12 +43,7 @@ def main() -> None:
     parser.add_argument("--student", default=DEFAULT_STUDENT)
     args = parser.parse_args()
 
-    questions = [
-        p
-        for t in ("logical_deduction", "date_understanding", "object_counting")
-        for p in load_dataset(f"bigbench:{t}", limit=args.requests)
-    ]
-    random.Random(2).shuffle(questions)
+    questions = bigbench_questions(args.requests, seed=2)
     print(
         f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
         f"python {platform.python_version()}; library: {args.size:,} experiences"
