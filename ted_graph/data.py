@@ -37,7 +37,11 @@ BIGBENCH_TASKS = (
     "date_understanding",
     "object_counting",
     "tracking_shuffled_objects",
+    "geometric_shapes",
 )
+#: Tasks whose problems carry rendered images (``<task>_rendered``): the SVG in the question
+#: is drawn into a PNG under the cache directory and the question refers to the image.
+RENDERED_TASKS = ("geometric_shapes_rendered",)
 
 
 class DatasetError(ValueError):
@@ -209,6 +213,17 @@ def load_dataset(
     path = Path(text).expanduser()
     if path.suffix == ".jsonl" or (path.exists() and path.suffix != ".json"):
         return load_jsonl(path, limit=limit, require_answer=require_answer)
+    if text.removeprefix("bigbench:") in RENDERED_TASKS:
+        from ted_graph.datasets.shapes import PathError, rendered_problems
+        from ted_graph.models.registry import cache_dir
+
+        name = text.removeprefix("bigbench:").removesuffix("_rendered")
+        try:
+            return rendered_problems(
+                load_bigbench(name, limit=limit), cache_dir() / "images" / name
+            )
+        except PathError as exc:
+            raise DatasetError(str(exc)) from exc
     if path.suffix == ".json" or text.removeprefix("bigbench:") in BIGBENCH_TASKS:
         return load_bigbench(path if path.suffix == ".json" else text, limit=limit)
     if not path.exists():

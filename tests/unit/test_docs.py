@@ -18,6 +18,7 @@ MODULES = [
     "ted_graph.feedback",
     "ted_graph.serving",
     "ted_graph.middleware",
+    "ted_graph.datasets.shapes",
 ]
 
 
