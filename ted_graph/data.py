@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ted_graph.images import ImageError, load_image
 from ted_graph.types import Problem
 
 __all__ = [
@@ -95,8 +96,13 @@ def validate_problem(row: Any, where: str, *, require_answer: bool = True) -> Pr
         problem["choices"] = [c.strip() for c in choices]
     images = row.get("images")
     if images is not None:
-        if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
-            raise DatasetError(f"{where}: field 'images' must be a list of strings")
+        if not isinstance(images, list):
+            raise DatasetError(f"{where}: field 'images' must be a list")
+        for n, ref in enumerate(images):
+            try:
+                load_image(ref)  # fail now, naming the item, not mid-run
+            except ImageError as exc:
+                raise DatasetError(f"{where}: field 'images'[{n}]: {exc}") from exc
         problem["images"] = images
     metadata = row.get("metadata")
     if metadata is not None:

@@ -26,6 +26,7 @@ from ted_graph.types import Problem, StepRecord
 
 __all__ = ["distill", "DistillResult", "CheckpointMismatch"]
 
+
 class CheckpointMismatch(ValueError):
     """A checkpoint thread holds a run over a different trainset."""
 

@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import HumanMessage
 from typing_extensions import TypedDict
 
 from ted_graph.answers import extract_answer, is_correct
@@ -25,7 +24,7 @@ from ted_graph.config import DistillConfig
 from ted_graph.curation import write_from_critique
 from ted_graph.library import ExperienceLibrary
 from ted_graph.nodes import parse_critique, teacher_asker
-from ted_graph.prompting import problem_text
+from ted_graph.prompting import problem_message, problem_text
 from ted_graph.prompts import render
 from ted_graph.types import Problem, RetrievedExperience
 
@@ -166,7 +165,7 @@ def learn_from_feedback(
             experiences=shown_records,
         )
         critique, _, misleading = parse_critique(
-            ask([HumanMessage(content=prompt)]),
+            ask([problem_message(prompt, problem)]),
             shown_records,  # type: ignore[arg-type]
         )
         report.critique, report.misleading = critique or None, misleading

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
@@ -23,7 +23,12 @@ from ted_graph.answers import extract_answer, is_correct
 from ted_graph.config import DistillConfig
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models.generation import generate
-from ted_graph.prompting import problem_text, retrieve_experiences, student_messages
+from ted_graph.prompting import (
+    problem_message,
+    problem_text,
+    retrieve_experiences,
+    student_messages,
+)
 from ted_graph.prompts import render
 from ted_graph.types import Problem, ProblemResult, RetrievedExperience, Rollout
 
@@ -165,7 +170,7 @@ def build_problem_graph(
     def teacher_solve(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
         ask = teacher_asker(teacher, cfg_of(runtime))
         prompt = render("teacher_solve", problem=problem_text(state["problem"]))
-        solution = ask([HumanMessage(content=prompt)])
+        solution = ask([problem_message(prompt, state["problem"])])
         return {"teacher_solution": solution}  # finish() hands it to the batch's cache
 
     def compare(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
@@ -181,7 +186,7 @@ def build_problem_graph(
             experiences=experiences,
         )
         critique, helpful, misleading = parse_critique(
-            ask([HumanMessage(content=prompt)]), experiences
+            ask([problem_message(prompt, problem)]), experiences
         )
         if not critique:  # weak teachers sometimes answer with the label lines alone
             critique = render(

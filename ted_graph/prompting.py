@@ -7,12 +7,14 @@ from collections.abc import Sequence
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from ted_graph.images import image_blocks
 from ted_graph.library import ExperienceLibrary
 from ted_graph.prompts import render
 from ted_graph.types import Problem, RetrievedExperience
 
 __all__ = [
     "problem_text",
+    "problem_message",
     "student_messages",
     "retrieve_experiences",
     "estimate_tokens",
@@ -33,6 +35,15 @@ def problem_text(problem: Problem) -> str:
         choices=problem.get("choices") or [],
         letters=string.ascii_uppercase,
     )
+
+
+def problem_message(text: str, problem: Problem) -> HumanMessage:
+    """A human message with ``text`` and the problem's images as standard content blocks
+    (plain text when the problem has none)."""
+    blocks = image_blocks(problem.get("images"))
+    if not blocks:
+        return HumanMessage(content=text)
+    return HumanMessage(content=[{"type": "text", "text": text}, *blocks])
 
 
 def retrieval_query(problem: Problem) -> str:
@@ -73,5 +84,5 @@ def student_messages(
     """The student's prompt: a system block with the experiences, then the problem."""
     return [
         SystemMessage(content=render("student_system", experiences=list(experiences))),
-        HumanMessage(content=problem_text(problem)),
+        problem_message(problem_text(problem), problem),
     ]

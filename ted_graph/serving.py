@@ -46,11 +46,13 @@ __all__ = ["ServingState", "create_serving_graph", "serve_batch", "read_question
 
 
 class ServingState(TypedDict, total=False):
-    """Input: ``question`` (with optional ``choices`` and ``id``) and/or ``feedback``."""
+    """Input: ``question`` (with optional ``choices``, ``images`` and ``id``) and/or
+    ``feedback``."""
 
     id: str
     question: str
     choices: list[str]
+    images: list[Any]  # references as in a Problem (paths, data URLs, base64, bytes)
     experiences: list[RetrievedExperience]
     response: str  # the student's full answer
     answer: str | None  # the final answer extracted from it
@@ -67,6 +69,8 @@ def _problem(state: ServingState) -> Problem:
     problem: Problem = {"id": state.get("id") or f"q-{digest}", "question": question, "answer": ""}
     if state.get("choices"):
         problem["choices"] = list(state["choices"])
+    if state.get("images"):
+        problem["images"] = list(state["images"])
     return problem
 
 
@@ -196,6 +200,8 @@ def serve_batch(
         item: dict[str, Any] = {"id": p["id"], "question": p["question"]}
         if p.get("choices"):
             item["choices"] = p["choices"]
+        if p.get("images"):
+            item["images"] = p["images"]
         if learn and p.get("answer"):
             item["feedback"] = {"answer": p["answer"]}
         inputs.append(item)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import as_completed
@@ -29,6 +30,8 @@ from ted_graph.models.usage import metering, record_generation
 __all__ = ["generate", "generate_iter", "default_batch_size", "message_text", "to_chat_dicts"]
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant", "tool": "tool"}
+
+logger = logging.getLogger(__name__)
 
 
 def message_text(message: BaseMessage) -> str:
@@ -89,6 +92,9 @@ def generate(
     if not prompts:
         return []
     started = time.time()
+    local = isinstance(model, ChatLlamaCppBatched) or local_backend(model) is not None
+    if local and _has_images(prompts):
+        _warn_text_only(model)
     if isinstance(model, ChatLlamaCppBatched):
         out = model.generate_many(
             prompts,
@@ -256,6 +262,30 @@ def _generate_shared_prefix(hf_model: Any, enc: Any, n: int, kwargs: dict[str, A
         past_key_values=cache,
         **{**kwargs, "num_return_sequences": 1},
     )
+
+
+def _has_images(prompts: Sequence[Sequence[BaseMessage]]) -> bool:
+    return any(
+        isinstance(block, dict) and block.get("type") in ("image", "image_url")
+        for prompt in prompts
+        for message in prompt
+        if not isinstance(message.content, str)
+        for block in message.content
+    )
+
+
+_WARNED: set[str] = set()
+
+
+def _warn_text_only(model: BaseChatModel) -> None:
+    name = type(model).__name__
+    if name not in _WARNED:
+        _WARNED.add(name)
+        logger.warning(
+            "%s reads text only: the problems' images are left out of its prompts. Use a "
+            "multimodal chat model (e.g. an OpenAI-compatible VLM server) for image problems.",
+            name,
+        )
 
 
 def _supports_native_n(model: BaseChatModel) -> bool:

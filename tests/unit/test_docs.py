@@ -19,6 +19,7 @@ MODULES = [
     "ted_graph.serving",
     "ted_graph.middleware",
     "ted_graph.datasets.shapes",
+    "ted_graph.images",
 ]
 
 
