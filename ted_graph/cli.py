@@ -29,7 +29,7 @@ def _model(spec: str, batch_size: int | None) -> Any:
     from ted_graph.models import is_remote_spec, load_chat_model, resolve_backend
 
     try:
-        if is_remote_spec(spec):
+        if is_remote_spec(spec) or spec == "tiny-vlm" or spec.startswith("vision:"):
             return load_chat_model(spec)
         backend, _ = resolve_backend(spec)
         kwargs = {"n_parallel": batch_size} if batch_size and backend == "llamacpp" else {}

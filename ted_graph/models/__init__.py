@@ -76,6 +76,10 @@ def load_chat_model(
 
     * ``openai:<model>``, ``openai:<model>@<base_url>``, or a bare ``http(s)://.../v1``.
 
+    Vision-language models run in-process with transformers (:mod:`ted_graph.models.vision`):
+    ``vision:<folder or hub id>``, or ``tiny-vlm`` (a tiny random-weight Idefics3 that
+    proves the image path offline).
+
     Two in-process backends run local specs; a prefix or ``backend=`` picks one:
 
     * ``llamacpp:<spec>``: llama.cpp on the quantized GGUF weights with continuous
@@ -100,6 +104,10 @@ def load_chat_model(
         return spec
     if isinstance(spec, str) and is_remote_spec(spec.strip()):
         return load_remote_chat_model(spec.strip(), **kwargs)
+    if isinstance(spec, str) and (spec.strip() == "tiny-vlm" or spec.startswith("vision:")):
+        from ted_graph.models.vision import load_vision_chat_model
+
+        return load_vision_chat_model(spec.strip(), **kwargs)
     backend, spec = resolve_backend(spec, backend=backend, **kwargs)
     if backend == "llamacpp":
         return load_llamacpp_chat_model(spec, **kwargs)
