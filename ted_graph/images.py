@@ -65,7 +65,8 @@ def image_bytes(ref: Any) -> bytes:
                 return path.read_bytes()
             except OSError as exc:
                 raise ImageError(f"image file {path}: {exc}") from exc
-        if len(ref) < 64 or "/" in ref[:3]:  # too short for base64 image data: a missing file
+        looks_like_file = path.suffix.lower() in {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp"}
+        if looks_like_file or len(ref) < 64 or "/" in ref[:3]:  # not base64 image data
             raise ImageError(f"image file {path} does not exist")
     try:
         return base64.b64decode(ref, validate=True)

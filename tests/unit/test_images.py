@@ -46,6 +46,7 @@ def test_every_kind_of_reference_loads_the_same_pixels(picture):
     "ref, message",
     [
         ("missing/pic.png", "does not exist"),
+        ("a/long/folder/name/that/is/not/there/at/all/on/this/disk/image-0001.png", "does not"),
         ("https://example.com/a.png", "download it first"),
         ("data:image/png,notbase64", "not base64-encoded"),
         (base64.b64encode(b"not an image at all, just some text" * 3).decode(), "not a readable"),
