@@ -70,8 +70,11 @@ class ChatVisionTransformers(BaseChatModel):
                     parts.append({"type": "text", "text": block})
                 elif block.get("type") == "text":
                     parts.append({"type": "text", "text": block.get("text", "")})
-                elif block.get("type") == "image":
+                elif block.get("type") in ("image", "image_url"):
                     ref = block.get("base64") or block.get("url") or block.get("data")
+                    if block.get("type") == "image_url":  # OpenAI's format
+                        url = block.get("image_url")
+                        ref = url.get("url") if isinstance(url, dict) else url
                     images.append(load_image(ref))
                     parts.append({"type": "image"})
             conversation.append({"role": role, "content": parts})
