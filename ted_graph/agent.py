@@ -46,7 +46,7 @@ from ted_graph.library import ExperienceLibrary
 from ted_graph.models.generation import message_text
 from ted_graph.prompting import retrieve_experiences
 from ted_graph.prompts import render
-from ted_graph.types import RetrievedExperience
+from ted_graph.types import Problem, RetrievedExperience
 
 __all__ = [
     "BLOCK_ID",
@@ -56,6 +56,7 @@ __all__ = [
     "experience_block",
     "experience_ids",
     "latest_user_text",
+    "retrieve_for_text",
 ]
 
 #: The id of the system message holding the experiences (one per conversation).
@@ -75,6 +76,17 @@ def latest_user_text(messages: Sequence[AnyMessage]) -> str:
         if isinstance(message, HumanMessage):
             return message_text(message)
     return ""
+
+
+def retrieve_for_text(
+    library: ExperienceLibrary, text: str, *, k: int, min_similarity: float, max_tokens: int
+) -> list[RetrievedExperience]:
+    """:func:`~ted_graph.prompting.retrieve_experiences` for a user turn's text (a blank
+    text retrieves nothing)."""
+    problem: Problem = {"id": "", "question": text, "answer": ""}
+    return retrieve_experiences(
+        library, problem, k=k, min_similarity=min_similarity, max_tokens=max_tokens
+    )
 
 
 def experience_block(experiences: Sequence[RetrievedExperience]) -> str:
@@ -117,16 +129,8 @@ def create_experience_node(
     def ted_experiences(state: dict[str, Any]) -> dict[str, Any]:
         messages: list[AnyMessage] = list(state["messages"])
         query = latest_user_text(messages)
-        found = (
-            retrieve_experiences(
-                library,
-                {"id": "", "question": query, "answer": ""},
-                k=k,
-                min_similarity=min_similarity,
-                max_tokens=max_tokens,
-            )
-            if query.strip()
-            else []
+        found = retrieve_for_text(
+            library, query, k=k, min_similarity=min_similarity, max_tokens=max_tokens
         )
         existing = _block(messages)
         if not found:

@@ -26,10 +26,10 @@ def _library(path: Path, host: str | None, port: int, collection: str, embedder:
 
 def _model(spec: str, batch_size: int | None) -> Any:
     """Load a model spec; ``batch_size`` sets a llama.cpp model's parallel sequences."""
-    from ted_graph.models import is_remote_spec, load_chat_model, resolve_backend
+    from ted_graph.models import is_local_text_spec, load_chat_model, resolve_backend
 
     try:
-        if is_remote_spec(spec) or spec == "tiny-vlm" or spec.startswith("vision:"):
+        if not is_local_text_spec(spec):
             return load_chat_model(spec)
         backend, _ = resolve_backend(spec)
         kwargs = {"n_parallel": batch_size} if batch_size and backend == "llamacpp" else {}

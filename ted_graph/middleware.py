@@ -26,11 +26,10 @@ from langchain_core.messages import SystemMessage
 from langgraph.runtime import Runtime
 from typing_extensions import NotRequired
 
-from ted_graph.agent import _last_answer, experience_block, latest_user_text
+from ted_graph.agent import _last_answer, experience_block, latest_user_text, retrieve_for_text
 from ted_graph.config import DistillConfig
 from ted_graph.feedback import Feedback, FeedbackReport, learn_from_feedback
 from ted_graph.library import ExperienceLibrary
-from ted_graph.prompting import retrieve_experiences
 from ted_graph.types import RetrievedExperience
 
 __all__ = ["ExperienceMiddleware", "ExperienceAgentState"]
@@ -73,16 +72,12 @@ class ExperienceMiddleware(AgentMiddleware[ExperienceAgentState]):
         self, state: ExperienceAgentState, runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
         query = latest_user_text(state["messages"])
-        found = (
-            retrieve_experiences(
-                self.library,
-                {"id": "", "question": query, "answer": ""},
-                k=self.k,
-                min_similarity=self.min_similarity,
-                max_tokens=self.max_tokens,
-            )
-            if query.strip()
-            else []
+        found = retrieve_for_text(
+            self.library,
+            query,
+            k=self.k,
+            min_similarity=self.min_similarity,
+            max_tokens=self.max_tokens,
         )
         return {"ted_experiences": found, "ted_query": query}
 

@@ -23,6 +23,7 @@ from ted_graph.models.usage import (
     model_name,
     track_usage,
 )
+from ted_graph.models.vision import TINY_VLM, load_vision_chat_model
 
 __all__ = [
     "load_chat_model",
@@ -40,6 +41,8 @@ __all__ = [
     "load_llamacpp_chat_model",
     "load_remote_chat_model",
     "is_remote_spec",
+    "is_vision_spec",
+    "is_local_text_spec",
     "ChatLlamaCppBatched",
     "llamacpp_available",
     "resolve_weights",
@@ -104,14 +107,23 @@ def load_chat_model(
         return spec
     if isinstance(spec, str) and is_remote_spec(spec.strip()):
         return load_remote_chat_model(spec.strip(), **kwargs)
-    if isinstance(spec, str) and (spec.strip() == "tiny-vlm" or spec.startswith("vision:")):
-        from ted_graph.models.vision import load_vision_chat_model
-
+    if isinstance(spec, str) and is_vision_spec(spec.strip()):
         return load_vision_chat_model(spec.strip(), **kwargs)
     backend, spec = resolve_backend(spec, backend=backend, **kwargs)
     if backend == "llamacpp":
         return load_llamacpp_chat_model(spec, **kwargs)
     return load_local_chat_model(spec, **kwargs)
+
+
+def is_vision_spec(spec: str) -> bool:
+    """Whether ``spec`` names an in-process vision model (``tiny-vlm``, ``vision:...``)."""
+    return spec == TINY_VLM or spec.startswith("vision:")
+
+
+def is_local_text_spec(spec: str) -> bool:
+    """Whether ``spec`` runs on the llama.cpp or transformers text backends (and so has a
+    :func:`resolve_backend`), rather than on a server or the vision backend."""
+    return not (is_remote_spec(spec) or is_vision_spec(spec))
 
 
 def resolve_backend(spec: str, *, backend: str = "auto", **kwargs: Any) -> tuple[str, str]:
