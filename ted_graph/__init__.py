@@ -17,6 +17,7 @@ from ted_graph.feedback import Feedback, FeedbackReport, learn_from_feedback
 from ted_graph.graph import create_distillation_graph
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models import load_chat_model
+from ted_graph.retrieval import ImageRetrieval
 from ted_graph.serving import create_serving_graph
 from ted_graph.types import Problem
 
@@ -34,6 +35,7 @@ __all__ = [
     "DistillResult",
     "DistillConfig",
     "ExperienceLibrary",
+    "ImageRetrieval",
     "Experience",
     "Problem",
     "evaluate",

@@ -42,6 +42,7 @@ from typing_extensions import NotRequired
 
 from ted_graph.config import DistillConfig
 from ted_graph.feedback import Feedback, FeedbackReport, learn_from_feedback
+from ted_graph.images import message_images
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models.generation import message_text
 from ted_graph.prompting import retrieve_experiences
@@ -55,6 +56,7 @@ __all__ = [
     "create_feedback_node",
     "experience_block",
     "experience_ids",
+    "latest_user_images",
     "latest_user_text",
     "retrieve_for_text",
 ]
@@ -78,12 +80,35 @@ def latest_user_text(messages: Sequence[AnyMessage]) -> str:
     return ""
 
 
+def latest_user_images(messages: Sequence[AnyMessage]) -> list[Any]:
+    """Image references (base64, data or file URLs) in the latest human message.
+
+    Remote ``http(s)`` images are left out: nothing is downloaded to retrieve experiences.
+    """
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return [
+                ref
+                for ref in message_images(message.content)
+                if not (isinstance(ref, str) and ref.startswith(("http://", "https://")))
+            ]
+    return []
+
+
 def retrieve_for_text(
-    library: ExperienceLibrary, text: str, *, k: int, min_similarity: float, max_tokens: int
+    library: ExperienceLibrary,
+    text: str,
+    *,
+    k: int,
+    min_similarity: float,
+    max_tokens: int,
+    images: Sequence[Any] = (),
 ) -> list[RetrievedExperience]:
-    """:func:`~ted_graph.prompting.retrieve_experiences` for a user turn's text (a blank
-    text retrieves nothing)."""
+    """:func:`~ted_graph.prompting.retrieve_experiences` for a user turn's text and images
+    (a turn with neither retrieves nothing)."""
     problem: Problem = {"id": "", "question": text, "answer": ""}
+    if images:
+        problem["images"] = list(images)
     return retrieve_experiences(
         library, problem, k=k, min_similarity=min_similarity, max_tokens=max_tokens
     )
@@ -130,7 +155,12 @@ def create_experience_node(
         messages: list[AnyMessage] = list(state["messages"])
         query = latest_user_text(messages)
         found = retrieve_for_text(
-            library, query, k=k, min_similarity=min_similarity, max_tokens=max_tokens
+            library,
+            query,
+            k=k,
+            min_similarity=min_similarity,
+            max_tokens=max_tokens,
+            images=latest_user_images(messages),
         )
         existing = _block(messages)
         if not found:

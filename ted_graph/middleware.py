@@ -26,7 +26,13 @@ from langchain_core.messages import SystemMessage
 from langgraph.runtime import Runtime
 from typing_extensions import NotRequired
 
-from ted_graph.agent import _last_answer, experience_block, latest_user_text, retrieve_for_text
+from ted_graph.agent import (
+    _last_answer,
+    experience_block,
+    latest_user_images,
+    latest_user_text,
+    retrieve_for_text,
+)
 from ted_graph.config import DistillConfig
 from ted_graph.feedback import Feedback, FeedbackReport, learn_from_feedback
 from ted_graph.library import ExperienceLibrary
@@ -78,6 +84,7 @@ class ExperienceMiddleware(AgentMiddleware[ExperienceAgentState]):
             k=self.k,
             min_similarity=self.min_similarity,
             max_tokens=self.max_tokens,
+            images=latest_user_images(state["messages"]),
         )
         return {"ted_experiences": found, "ted_query": query}
 

@@ -63,10 +63,16 @@ def retrieve_experiences(
     """Top-``k`` experiences for ``problem``, above the similarity cut-off, within budget.
 
     Experiences are taken best first until the next one would overflow ``max_tokens``.
+    The problem's images take part as the library's ``image_retrieval`` says.
     """
     if library is None or k <= 0:
         return []
-    hits = library.search(retrieval_query(problem), k=k, min_similarity=min_similarity)
+    hits = library.search(
+        retrieval_query(problem),
+        k=k,
+        min_similarity=min_similarity,
+        images=problem.get("images") or None,
+    )
     chosen: list[RetrievedExperience] = []
     used = 0
     for exp, score in hits:

@@ -87,16 +87,22 @@ class StoreCollection:
 
     def query(
         self,
-        query_texts: list[str],
-        n_results: int,
+        query_texts: list[str] | None = None,
+        n_results: int = 10,
         include: Sequence[str] = ("documents", "metadatas", "distances"),
+        query_embeddings: list[Any] | None = None,
     ) -> dict[str, Any]:
+        vectors = (
+            list(query_embeddings)
+            if query_embeddings is not None
+            else self._embed(list(query_texts or []))
+        )
         items = self._items()
         out: dict[str, Any] = {"ids": [], "documents": [], "metadatas": [], "distances": []}
         if not items:
-            return {k: [[] for _ in query_texts] for k in out}
+            return {k: [[] for _ in vectors] for k in out}
         matrix = np.asarray([i.value["embedding"] for i in items], dtype=np.float32)
-        for vector in self._embed(list(query_texts)):
+        for vector in vectors:
             sims = matrix @ np.asarray(vector, dtype=np.float32)
             order = np.argsort(-sims, kind="stable")[:n_results]
             chosen = [items[j] for j in order]

@@ -25,7 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from ted_graph.images import load_image
+from ted_graph.images import block_image, load_image
 
 __all__ = ["ChatVisionTransformers", "build_tiny_vlm", "load_vision_chat_model", "TINY_VLM"]
 
@@ -70,11 +70,7 @@ class ChatVisionTransformers(BaseChatModel):
                     parts.append({"type": "text", "text": block})
                 elif block.get("type") == "text":
                     parts.append({"type": "text", "text": block.get("text", "")})
-                elif block.get("type") in ("image", "image_url"):
-                    ref = block.get("base64") or block.get("url") or block.get("data")
-                    if block.get("type") == "image_url":  # OpenAI's format
-                        url = block.get("image_url")
-                        ref = url.get("url") if isinstance(url, dict) else url
+                elif (ref := block_image(block)) is not None:
                     images.append(load_image(ref))
                     parts.append({"type": "image"})
             conversation.append({"role": role, "content": parts})
