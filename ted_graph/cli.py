@@ -37,20 +37,19 @@ class _LibraryOptions:
 
     def open(self, student: Callable[[], Any] | None = None) -> Any:
         """The library. ``caption`` retrieval loads ``--captioner``, else calls ``student``
-        (a loader, so that a command loads its models after the library's cheap checks)."""
+        (a loader, so that a command loads its models after the library's cheap checks);
+        commands that never search pass no student and skip the captioner."""
         from ted_graph.library import ExperienceLibrary
         from ted_graph.retrieval import ImageRetrieval
 
-        captioner = None
-        if self.image_retrieval == "caption":
-            if self.captioner:
-                captioner = _model(self.captioner, None)
-            elif student is not None:
-                captioner = student()
+        mode, captioner = self.image_retrieval, None
+        if mode == "caption":
+            if student is None:
+                mode = "text"  # inspect, export, import: nothing is captioned
             else:
-                _fail("--image-retrieval caption needs --captioner (a model that reads images)")
+                captioner = _model(self.captioner, None) if self.captioner else student()
         try:
-            images = ImageRetrieval(self.image_retrieval, captioner=captioner)  # type: ignore[arg-type]
+            images = ImageRetrieval(mode, captioner=captioner)  # type: ignore[arg-type]
             kwargs = {"collection": self.collection, "embedder": self.embedder, "images": images}
             if self.host:
                 return ExperienceLibrary.connect(self.host, self.port, **kwargs)
@@ -145,8 +144,21 @@ def _library_options(func: Any) -> Any:
     return wrapper
 
 
+def _min_similarity_option(func: Any) -> Any:
+    return click.option(
+        "--min-similarity",
+        default=_DEFAULTS.min_similarity,
+        show_default=True,
+        type=click.FloatRange(-1.0, 1.0),
+        help="Cosine similarity below which an experience is not retrieved (lower it for "
+        "CLIP-style embedders, whose text-image similarities are small).",
+    )(func)
+
+
 def _answer_options(func: Any) -> Any:
-    """``-k/--top-k`` and ``--max-tokens``, shared by the commands that answer questions."""
+    """``-k/--top-k``, ``--min-similarity`` and ``--max-tokens``, shared by the commands
+    that answer questions."""
+    func = _min_similarity_option(func)
     func = click.option(
         "--max-tokens",
         default=_DEFAULTS.student_max_tokens,
@@ -224,6 +236,7 @@ def cli(verbose: int) -> None:
     type=click.IntRange(0),
     help="Experiences retrieved into each student prompt.",
 )
+@_min_similarity_option
 @click.option(
     "--temperature",
     default=_DEFAULTS.temperature,
@@ -465,6 +478,7 @@ def eval_cmd(
     no_library: bool,
     injection: str,
     k: int,
+    min_similarity: float,
     max_tokens: int,
     batch_size: int | None,
     limit: int | None,
@@ -496,6 +510,7 @@ def eval_cmd(
         library=lib,
         experiences=injection,  # type: ignore[arg-type]
         k=k,
+        min_similarity=min_similarity,
         max_tokens=max_tokens,
         batch_size=batch_size,
     )
@@ -555,6 +570,7 @@ def serve(
     teacher: str | None,
     learn: bool,
     k: int,
+    min_similarity: float,
     max_tokens: int,
     concurrency: int,
     limit: int | None,
@@ -586,6 +602,7 @@ def serve(
         lib,
         teacher=_model(teacher, None) if teacher else None,
         k=k,
+        min_similarity=min_similarity,
         max_new_tokens=max_tokens,
     ).compile()
     rows = write_rows(

@@ -1,10 +1,18 @@
 """The image path end to end with a tiny random-weight Idefics3 (SmolVLM architecture)."""
 
+import json
+
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from ted_graph import ExperienceLibrary, create_serving_graph, distill, load_chat_model
+from ted_graph import (
+    ExperienceLibrary,
+    ImageRetrieval,
+    create_serving_graph,
+    distill,
+    load_chat_model,
+)
 from ted_graph.cli import cli
 from ted_graph.data import load_dataset
 
@@ -73,3 +81,37 @@ def test_ted_distill_and_eval_on_rendered_geometric_shapes(tmp_path):
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "accuracy:" in out.output
+
+
+@pytest.mark.parametrize(
+    ("options", "used"),
+    [
+        (["--embedder", "tiny-clip"], "query_vector"),
+        (["--image-retrieval", "caption", "--captioner", "tiny-vlm"], "_caption"),
+    ],
+    ids=["clip-image-embedding", "caption-from-the-vlm"],
+)
+def test_image_aware_retrieval_from_the_cli(tmp_path, monkeypatch, options, used):
+    calls = []
+    method = getattr(ImageRetrieval, used)
+
+    def counted(self, *args):
+        calls.append(args)
+        return method(self, *args)
+
+    monkeypatch.setattr(ImageRetrieval, used, counted)
+    runner = CliRunner()
+    lib = ["--library", str(tmp_path / "lib"), *options[:2]]
+    out = runner.invoke(cli, ["import", "examples/experiences.json", *lib])
+    assert out.exit_code == 0, out.output
+    predictions = tmp_path / "p.jsonl"
+    out = runner.invoke(
+        cli,
+        ["eval", "bigbench:geometric_shapes_rendered", "--limit", "2", "--student", "tiny-vlm",
+         "--max-tokens", "4", "--min-similarity", "-1", "--predictions", str(predictions),
+         *lib, *options[2:]],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert all(row["experience_ids"] for row in rows), rows
+    assert len(calls) == 2  # one image per problem went into each retrieval

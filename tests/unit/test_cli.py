@@ -70,7 +70,5 @@ def test_image_retrieval_options_fail_before_any_model_loads(tmp_path):
     out = runner.invoke(cli, ["import", __file__, "-l", lib, "--image-retrieval", "image"])
     assert out.exit_code != 0 and "embeds text only" in out.output
     assert not (tmp_path / "lib").exists()  # refused before anything was created
-    out = runner.invoke(cli, ["import", __file__, "-l", lib, "--image-retrieval", "caption"])
-    assert out.exit_code != 0 and "needs --captioner" in out.output
     out = runner.invoke(cli, ["inspect", "-l", lib, "--image-retrieval", "pixels"])
     assert out.exit_code != 0 and "'pixels' is not one of" in out.output
