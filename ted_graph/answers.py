@@ -12,7 +12,9 @@ import re
 import string
 from collections.abc import Sequence
 
-__all__ = ["extract_answer", "is_correct", "normalize", "letter"]
+from ted_graph.types import Problem
+
+__all__ = ["extract_answer", "grade", "is_correct", "normalize", "letter"]
 
 _NUMBER_WORDS = {
     "zero": 0,
@@ -155,6 +157,14 @@ def extract_answer(text: str, choices: Sequence[str] | None = None) -> str | Non
     if numbers:
         return numbers[-1].replace(",", "")
     return None
+
+
+def grade(prediction: str | None, problem: Problem) -> bool:
+    """Whether ``prediction`` is right for ``problem``: its ``answer`` or one it also
+    ``accepted``."""
+    choices = problem.get("choices")
+    truths = [problem["answer"], *problem.get("accepted", [])]
+    return any(is_correct(prediction, truth, choices) for truth in truths)
 
 
 def is_correct(prediction: str | None, answer: str, choices: Sequence[str] | None = None) -> bool:

@@ -96,9 +96,10 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
     if why:
         return why
     norm_text = normalize(text)
-    answer = normalize(problem["answer"])
-    if len(answer) >= 4 and answer in norm_text:
-        return "states this problem's answer"
+    for truth in [problem["answer"], *problem.get("accepted", [])]:
+        answer = normalize(truth)
+        if len(answer) >= 4 and answer in norm_text:
+            return "states this problem's answer"
     if _ANSWER_KEY.search(text):
         return "names an answer option"
     q = normalize(problem["question"]).split()

@@ -94,6 +94,16 @@ def validate_problem(row: Any, where: str, *, require_answer: bool = True) -> Pr
             answer = choices[letters.index(answer.strip("()").upper())]
             problem["answer"] = answer
         problem["choices"] = [c.strip() for c in choices]
+    accepted = row.get("accepted")
+    if accepted is not None:
+        if not isinstance(accepted, list) or not all(
+            isinstance(a, (str, int, float)) and not isinstance(a, bool) and str(a).strip()
+            for a in accepted
+        ):
+            raise DatasetError(f"{where}: field 'accepted' must be a list of non-empty answers")
+        if choices is not None and any(str(a).strip() not in problem["choices"] for a in accepted):
+            raise DatasetError(f"{where}: field 'accepted' lists an answer not in 'choices'")
+        problem["accepted"] = [str(a).strip() for a in accepted]
     images = row.get("images")
     if images is not None:
         if not isinstance(images, list):
@@ -189,6 +199,8 @@ def load_bigbench(task: str | Path, *, limit: int | None = None) -> list[Problem
             right = [c for c, s in scores.items() if s == max(scores.values())]
             random.Random(row["id"]).shuffle(choices)
             row.update(choices=choices, answer=right[0])
+            if len(right) > 1:  # e.g. geometric_shapes: a circle is also an ellipse
+                row["accepted"] = right[1:]
         elif "target" in ex:
             targets = ex["target"] if isinstance(ex["target"], list) else [ex["target"]]
             digits = [t for t in targets if str(t).strip().lstrip("-").isdigit()]

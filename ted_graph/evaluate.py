@@ -14,7 +14,7 @@ from typing import Any, Literal
 from langchain_core.language_models import BaseChatModel
 from tqdm.auto import tqdm
 
-from ted_graph.answers import extract_answer, is_correct
+from ted_graph.answers import extract_answer, grade
 from ted_graph.data import validate_problem
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models import count_prompt_tokens, count_text_tokens, generate_iter, load_chat_model
@@ -218,7 +218,7 @@ def evaluate(
                 "id": problem["id"],
                 "answer": problem["answer"],
                 "prediction": answer,
-                "correct": is_correct(answer, problem["answer"], problem.get("choices")),
+                "correct": grade(answer, problem),
                 "experience_ids": [e["id"] for e in used[i]],
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,

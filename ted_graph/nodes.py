@@ -19,7 +19,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from ted_graph.answers import extract_answer, is_correct
+from ted_graph.answers import extract_answer, grade
 from ted_graph.config import DistillConfig
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models.generation import generate
@@ -156,7 +156,7 @@ def build_problem_graph(
                 {
                     "text": text,
                     "answer": answer,
-                    "correct": is_correct(answer, problem["answer"], choices),
+                    "correct": grade(answer, problem),
                 }
             )
         return {"rollouts": rollouts}
@@ -180,7 +180,7 @@ def build_problem_graph(
         prompt = render(
             "compare",
             problem=problem_text(problem),
-            answer=problem["answer"],
+            answer=" or ".join([problem["answer"], *problem.get("accepted", [])]),
             teacher_solution=state.get("teacher_solution") or "(none)",
             rollouts=state["rollouts"],
             experiences=experiences,

@@ -12,12 +12,15 @@ class Problem(TypedDict, total=False):
 
     ``answer`` is the ground truth. For multiple choice, ``choices`` lists the options and
     ``answer`` is the text of the right one (a letter such as ``"B"`` is accepted too).
+    ``accepted`` lists other answers that also count as right (a shape that is both a
+    circle and an ellipse).
     """
 
     id: Required[str]
     question: Required[str]
     answer: Required[str]
     choices: NotRequired[list[str]]
+    accepted: NotRequired[list[str]]
     images: NotRequired[list[str]]
     metadata: NotRequired[dict[str, Any]]
 

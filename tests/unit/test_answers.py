@@ -67,3 +67,13 @@ def test_is_correct_multiple_choice_accepts_letter_truth():
     assert is_correct(CHOICES[1], "B", CHOICES)
     assert is_correct(CHOICES[1], CHOICES[1], CHOICES)
     assert not is_correct(CHOICES[0], CHOICES[1], CHOICES)
+
+
+def test_grade_accepts_every_right_answer_of_a_problem():
+    from ted_graph.answers import grade
+
+    problem = {"id": "s", "question": "q", "answer": "circle", "accepted": ["ellipse"],
+               "choices": ["circle", "ellipse", "kite"]}  # fmt: skip
+    assert grade("circle", problem) and grade("ellipse", problem)
+    assert not grade("kite", problem) and not grade(None, problem)
+    assert grade("7", {"id": "n", "question": "q", "answer": "7"})

@@ -2,7 +2,14 @@ import json
 
 import pytest
 
-from ted_graph.data import BIGBENCH_TASKS, DatasetError, load_dataset, load_jsonl, split
+from ted_graph.data import (
+    BIGBENCH_TASKS,
+    DatasetError,
+    load_dataset,
+    load_jsonl,
+    split,
+    validate_problem,
+)
 
 
 def write(tmp_path, rows, name="d.jsonl"):
@@ -98,3 +105,19 @@ def test_fixed_test_split_does_not_depend_on_the_training_size():
     assert test == same_test and big_train[:5] == small_train
     assert not {p["id"] for p in big_train} & {p["id"] for p in test}
     assert split(problems, train=5, test=20, seed=1)[0] == small_train  # same shuffle
+
+
+def test_items_with_two_right_answers_keep_both():
+    shapes = load_dataset("bigbench:geometric_shapes")
+    both = [p for p in shapes if p.get("accepted")]
+    assert len(both) == 72  # circle/ellipse items: either option is scored right upstream
+    assert all(set([p["answer"], *p["accepted"]]) <= set(p["choices"]) for p in both)
+
+
+def test_accepted_answers_are_checked():
+    row = {"id": "a", "question": "q?", "answer": "circle", "choices": ["circle", "kite"]}
+    assert validate_problem({**row, "accepted": ["kite"]}, "d:1")["accepted"] == ["kite"]
+    with pytest.raises(DatasetError, match="d:1: field 'accepted' lists an answer not in"):
+        validate_problem({**row, "accepted": ["ellipse"]}, "d:1")
+    with pytest.raises(DatasetError, match="d:1: field 'accepted' must be a list"):
+        validate_problem({**row, "accepted": "kite"}, "d:1")
