@@ -327,10 +327,11 @@ def distill(
 ) -> None:
     """Distil experiences from DATASET into the library.
 
-    DATASET is a JSONL file of {"id", "question", "answer", "choices"?, "images"?} rows,
-    a BIG-bench task.json, or a bundled task: bigbench:logical_deduction,
+    DATASET is a JSONL file of {"id", "question", "answer", "choices"?, "accepted"?,
+    "images"?} rows, a BIG-bench task.json, or a bundled task: bigbench:logical_deduction,
     bigbench:date_understanding, bigbench:object_counting,
-    bigbench:tracking_shuffled_objects.
+    bigbench:tracking_shuffled_objects, bigbench:geometric_shapes, and with images
+    bigbench:geometric_shapes_rendered and easy-vqa:train / easy-vqa:test (the vqa extra).
     """
     from ted_graph.data import DatasetError, load_dataset
     from ted_graph.distill import CheckpointMismatch

@@ -31,6 +31,7 @@ __all__ = [
     "validate_problem",
     "split",
     "BIGBENCH_TASKS",
+    "TASKS",
 ]
 
 BIGBENCH_TASKS = (
@@ -43,6 +44,12 @@ BIGBENCH_TASKS = (
 #: Tasks whose problems carry rendered images (``<task>_rendered``): the SVG in the question
 #: is drawn into a PNG under the cache directory and the question refers to the image.
 RENDERED_TASKS = ("geometric_shapes_rendered",)
+#: Every name :func:`load_dataset` knows besides files (easy-VQA needs its data package).
+TASKS = (
+    *(f"bigbench:{t}" for t in (*BIGBENCH_TASKS, *RENDERED_TASKS)),
+    "easy-vqa:train",
+    "easy-vqa:test",
+)
 
 
 class DatasetError(ValueError):
@@ -220,8 +227,9 @@ def load_dataset(
     """Load problems from a ``.jsonl`` file, a BIG-bench ``.json`` file or a bundled task.
 
     Bundled tasks are named ``bigbench:<task>`` (or just ``<task>``), see
-    :data:`BIGBENCH_TASKS`. ``require_answer=False`` lets JSONL rows leave out ``answer``
-    (questions to serve).
+    :data:`BIGBENCH_TASKS`, plus the rendered ``bigbench:geometric_shapes_rendered`` and
+    ``easy-vqa:train`` / ``easy-vqa:test`` (real images; see :data:`TASKS`).
+    ``require_answer=False`` lets JSONL rows leave out ``answer`` (questions to serve).
 
     Example:
         >>> len(load_dataset("bigbench:object_counting", limit=3))
@@ -244,10 +252,15 @@ def load_dataset(
             raise DatasetError(str(exc)) from exc
     if path.suffix == ".json" or text.removeprefix("bigbench:") in BIGBENCH_TASKS:
         return load_bigbench(path if path.suffix == ".json" else text, limit=limit)
+    if text == "easy-vqa" or text.startswith("easy-vqa:"):
+        from ted_graph.datasets.easy_vqa import EasyVQAMissing, load_easy_vqa
+
+        try:
+            return load_easy_vqa(text.partition(":")[2] or "train", limit=limit)
+        except (EasyVQAMissing, ValueError) as exc:
+            raise DatasetError(f"{text}: {exc}") from exc
     if not path.exists():
-        raise DatasetError(
-            f"{text}: no such file, and not a bundled task ({', '.join(BIGBENCH_TASKS)})"
-        )
+        raise DatasetError(f"{text}: no such file, and not a bundled task ({', '.join(TASKS)})")
     raise DatasetError(f"{text}: unsupported dataset format (use .jsonl)")
 
 

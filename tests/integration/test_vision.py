@@ -64,20 +64,21 @@ def test_pixels_reach_the_processor_as_student_teacher_and_server(vlm):
         vlm.processor = spy.processor
 
 
-def test_ted_distill_and_eval_on_rendered_geometric_shapes(tmp_path):
+@pytest.mark.parametrize("dataset", ["bigbench:geometric_shapes_rendered", "easy-vqa:train"])
+def test_ted_distill_and_eval_on_image_datasets(tmp_path, dataset):
     runner = CliRunner()
     lib = str(tmp_path / "lib")
     out = runner.invoke(
         cli,
-        ["distill", "bigbench:geometric_shapes_rendered", "--limit", "2", "--student", "tiny-vlm",
+        ["distill", dataset, "--limit", "2", "--student", "tiny-vlm",
          "--teacher", "tiny-vlm", "--rollouts", "1", "--batch-size", "2", "--epochs", "1",
          "--student-max-tokens", "8", "--teacher-max-tokens", "16", "--library", lib],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     out = runner.invoke(
         cli,
-        ["eval", "bigbench:geometric_shapes_rendered", "--limit", "3", "--student", "tiny-vlm",
-         "--library", lib, "--max-tokens", "8"],
+        ["eval", dataset, "--limit", "3", "--student", "tiny-vlm", "--library", lib,
+         "--max-tokens", "8"],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "accuracy:" in out.output

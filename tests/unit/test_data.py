@@ -121,3 +121,31 @@ def test_accepted_answers_are_checked():
         validate_problem({**row, "accepted": ["ellipse"]}, "d:1")
     with pytest.raises(DatasetError, match="d:1: field 'accepted' must be a list"):
         validate_problem({**row, "accepted": "kite"}, "d:1")
+
+
+def test_easy_vqa_has_real_images_and_one_kind_of_options_per_question():
+    from PIL import Image
+
+    items = load_dataset("easy-vqa:test", limit=30)
+    assert len({p["images"][0] for p in items}) == 30  # spread over images
+    for p in items:
+        assert p["answer"] in p["choices"] and len(p["choices"]) in (2, 3, 8)
+        assert Image.open(p["images"][0]).size == (64, 64)
+    assert [p["id"] for p in load_dataset("easy-vqa:test", limit=30)] == [p["id"] for p in items]
+    with pytest.raises(DatasetError, match="easy-vqa:dev: easy-VQA has the splits train, test"):
+        load_dataset("easy-vqa:dev")
+
+
+def test_easy_vqa_names_its_package_when_missing(monkeypatch):
+    import importlib.metadata
+
+    real = importlib.metadata.distribution
+
+    def missing(name):
+        if name == "easy-vqa":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    with pytest.raises(DatasetError, match=r"pip install easy-vqa==1.0"):
+        load_dataset("easy-vqa")
