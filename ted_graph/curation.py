@@ -44,6 +44,11 @@ AskMany = Callable[[list[list[BaseMessage]]], list[str]]
 _ANSWER_KEY = re.compile(r"\b(?:answer|option|choice)\s+(?:is\s+)?\(?[A-Z]\)?(?=[\s.,;)]|$)")
 _LESSON_FORM = re.compile(r"^(?:when|if|before|after|while|for)\b[^,]{3,},\s*\S", re.IGNORECASE)
 _ABOUT_STUDENT = re.compile(r"\bthe student'?s?\b", re.IGNORECASE)
+_ONE_IMAGE = re.compile(
+    r"\b(?:this|that|the above|the given|the shown)\s+(?:image|picture|figure|diagram|photo)"
+    r"|\b(?:shown|pictured|depicted|drawn)\s+(?:above|here|in this)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -89,8 +94,8 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
     "If/Before/After/While/For ..., ..."), placeholders ("When ..., ..."), texts about "the
     student" rather than advice to the solver, texts under six or over twice ``max_words``
     words, texts that state the problem's answer (answers of four or more characters) or an
-    answer key ("the answer is B"), and texts that copy eight or more consecutive words of
-    the question.
+    answer key ("the answer is B"), texts that point at one image ("this figure", "shown
+    above"), and texts that copy eight or more consecutive words of the question.
     """
     why = form_problem(text, max_words)
     if why:
@@ -102,6 +107,8 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
             return "states this problem's answer"
     if _ANSWER_KEY.search(text):
         return "names an answer option"
+    if _ONE_IMAGE.search(text):
+        return "describes one image"
     q = normalize(problem["question"]).split()
     for i in range(len(q) - 7):
         if " ".join(q[i : i + 8]) in norm_text:
@@ -146,12 +153,13 @@ def write_from_critiques(
     report = WriteReport()
     shown_per: list[list[Experience]] = []
     requests: list[list[BaseMessage]] = []
-    for critique, _ in critiques:
+    for critique, problem in critiques:
         shown = [exp for exp, _ in library.search(critique, k=max(cfg.k, 3))]
         shown_per.append(shown)
         prompt = render(
             "write_experiences",
             critique=critique,
+            has_images=bool(problem.get("images")),
             experiences=[{"text": e.text} for e in shown],
             max_operations=cfg.max_operations,
             max_words=cfg.max_words,

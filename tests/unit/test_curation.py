@@ -11,6 +11,7 @@ from ted_graph.curation import (
     write_from_critique,
 )
 
+CFG = DistillConfig()
 PROBLEM = {
     "id": "p1",
     "question": "Yesterday was April 30, 2021. What is the date today?",
@@ -58,6 +59,44 @@ def test_generality_guard():
         "When yesterday was April 30, 2021. What is the date today? Think.", PROBLEM, 50
     )
     assert "too long" in generality_problem("word " * 101, PROBLEM, 50)
+
+
+SHAPE = {
+    "id": "s1",
+    "question": "The path shown in the image draws a",
+    "answer": "circle",
+    "accepted": ["ellipse"],
+    "choices": ["circle", "ellipse", "kite", "sector"],
+    "images": [
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("When a path is drawn with straight strokes only, count its corners first.", None),
+        ("When reading this figure, start from the stroke at the top left.", "one image"),
+        ("When the outline shown above is closed, look at its width again.", "one image"),
+        ("When a single arc closes on itself, it draws an ellipse.", "answer"),
+    ],
+)
+def test_lessons_from_image_problems_stay_general(text, reason):
+    why = generality_problem(text, SHAPE, 50)
+    assert (why is None) if reason is None else (reason in why)
+
+
+def test_the_writer_of_an_image_problem_is_told_it_cannot_see_the_image(library):
+    lesson = "When a path is drawn with straight strokes only, count its corners first."
+    ask, calls = asker(json.dumps({"operations": [{"op": "ADD", "text": lesson}]}))
+    report = write_from_critique(library, ask, "It missed the arc.", SHAPE, step=0, cfg=CFG)
+    assert report.added == 1
+    assert isinstance(calls[0], str)  # text only: the image is never sent to the writer
+    assert "an image you cannot see" in calls[0]
+    ask, calls = asker(json.dumps({"operations": []}))
+    write_from_critique(library, ask, "Forgot the month end.", PROBLEM, step=0, cfg=CFG)
+    assert "image" not in calls[0]
 
 
 def test_write_applies_valid_operations_and_rejects_bad_ones(library):
