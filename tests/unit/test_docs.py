@@ -20,6 +20,7 @@ MODULES = [
     "ted_graph.middleware",
     "ted_graph.datasets.shapes",
     "ted_graph.images",
+    "ted_graph.retrieval",
 ]
 
 
