@@ -20,6 +20,7 @@ from ted_graph.config import DistillConfig
 from ted_graph.experience import Experience
 from ted_graph.library import ExperienceLibrary
 from ted_graph.prompts import render
+from ted_graph.safety import unsafe_reason
 from ted_graph.structured import (
     MergeDecision,
     OperationBatch,
@@ -74,7 +75,9 @@ class CompressionReport:
 
 
 def form_problem(text: str, max_words: int) -> str | None:
-    """Why ``text`` is not a well-formed lesson, or ``None`` (see :func:`generality_problem`)."""
+    """Why ``text`` is not a well-formed, safe lesson, or ``None`` (see
+    :func:`generality_problem` and :func:`ted_graph.safety.unsafe_reason`). Every text a
+    model proposes (written, merged or rewritten) passes here."""
     words = text.split()
     if len(words) > 2 * max_words:
         return f"too long ({len(words)} words)"
@@ -84,7 +87,7 @@ def form_problem(text: str, max_words: int) -> str | None:
         return "not of the form 'When <situation>, <advice>'"
     if _ABOUT_STUDENT.search(text):
         return "describes the student instead of advising the solver"
-    return None
+    return unsafe_reason(text)
 
 
 def generality_problem(text: str, problem: Problem, max_words: int) -> str | None:

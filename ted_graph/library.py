@@ -32,6 +32,7 @@ from chromadb.config import Settings
 from ted_graph.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedding
 from ted_graph.experience import Experience, Status, experience_id
 from ted_graph.retrieval import ImageMode, ImageRetrieval
+from ted_graph.safety import unsafe_reason
 
 __all__ = ["ExperienceLibrary", "EXPORT_FORMAT"]
 
@@ -376,6 +377,9 @@ class ExperienceLibrary:
                 exp.text = _clean(exp.text)
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{source}: experiences[{i}]: {exc}") from exc
+            why = unsafe_reason(exp.text)
+            if why:
+                raise ValueError(f"{source}: experiences[{i}]: refused, the text {why}")
             exps.append(exp)
         for active, target, other in (
             (True, self.collection, self.archive),

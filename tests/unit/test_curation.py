@@ -52,8 +52,11 @@ def test_generality_guard():
     assert "states" in generality_problem(
         "When asked about this date, answer 05/01/2021 at once.", PROBLEM, 50
     )
-    assert "option" in generality_problem(
+    assert "answer" in generality_problem(
         "When unsure about the dates, the answer is (B).", PROBLEM, 50
+    )
+    assert "option" in generality_problem(
+        "When unsure about the dates, pick option B without reading.", PROBLEM, 50
     )
     assert "copies" in generality_problem(
         "When yesterday was April 30, 2021. What is the date today? Think.", PROBLEM, 50
