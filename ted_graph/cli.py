@@ -181,6 +181,35 @@ def _fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+_skip_bad_rows_option = click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Skip rows of DATASET that fail validation (each is reported) instead of stopping "
+    "before anything runs.",
+)
+
+
+def _load(dataset: str, limit: int | None, skip_bad_rows: bool) -> list[Any]:
+    """The dataset's problems; bad rows stop the command, or are skipped and reported."""
+    from ted_graph.data import DatasetError, load_dataset
+
+    skipped: list[DatasetError] = []
+    try:
+        problems = load_dataset(
+            dataset, limit=limit, on_bad_row=skipped.append if skip_bad_rows else None
+        )
+    except DatasetError as exc:
+        hint = "" if skip_bad_rows else "\n(--skip-bad-rows skips bad rows and reports them)"
+        _fail(f"{exc}{hint}")
+    for exc in skipped:
+        click.echo(f"skipped: {exc}", err=True)
+    if skipped:
+        click.echo(f"skipped {len(skipped)} bad row(s); {len(problems)} loaded", err=True)
+    if not problems:
+        _fail(f"{dataset}: no valid problems")
+    return problems
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
 @click.version_option(package_name="ted-graph")
@@ -285,6 +314,7 @@ def cli(verbose: int) -> None:
     type=click.IntRange(1),
     help="Use only the first N problems of the dataset.",
 )
+@_skip_bad_rows_option
 @click.option(
     "--seed",
     default=_DEFAULTS.seed,
@@ -319,6 +349,7 @@ def distill(
     student: str,
     teacher: str,
     limit: int | None,
+    skip_bad_rows: bool,
     save_dir: Path | None,
     checkpoint: Path | None,
     thread_id: str,
@@ -333,14 +364,10 @@ def distill(
     bigbench:tracking_shuffled_objects, bigbench:geometric_shapes, and with images
     bigbench:geometric_shapes_rendered and easy-vqa:train / easy-vqa:test (the vqa extra).
     """
-    from ted_graph.data import DatasetError, load_dataset
     from ted_graph.distill import CheckpointMismatch
     from ted_graph.distill import distill as run_distill
 
-    try:
-        problems = load_dataset(dataset, limit=limit)
-    except DatasetError as exc:
-        _fail(str(exc))
+    problems = _load(dataset, limit, skip_bad_rows)
     if generation_batch_size:
         settings["generation_batch_size"] = generation_batch_size
     load_student = functools.cache(lambda: _model(student, generation_batch_size))
@@ -459,6 +486,7 @@ def import_cmd(
     "default 8 on a CPU, 64 on a GPU).",
 )
 @click.option("--limit", default=None, type=click.IntRange(1), help="Only the first N problems.")
+@_skip_bad_rows_option
 @click.option(
     "--predictions",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -483,6 +511,7 @@ def eval_cmd(
     max_tokens: int,
     batch_size: int | None,
     limit: int | None,
+    skip_bad_rows: bool,
     predictions: Path | None,
     output: Path | None,
 ) -> None:
@@ -491,13 +520,9 @@ def eval_cmd(
     Prints the accuracy with its 95% Wilson interval, and the prompt and completion tokens
     and wall time per item.
     """
-    from ted_graph.data import DatasetError, load_dataset
     from ted_graph.evaluate import evaluate
 
-    try:
-        problems = load_dataset(dataset, limit=limit)
-    except DatasetError as exc:
-        _fail(str(exc))
+    problems = _load(dataset, limit, skip_bad_rows)
     lib = None
     load_student = functools.cache(lambda: _model(student, batch_size))
     if not no_library:

@@ -37,6 +37,7 @@ __all__ = [
     "write_from_critiques",
     "compress_library",
     "generality_problem",
+    "cap_size",
 ]
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ class WriteReport:
     updated: int = 0
     deleted: int = 0
     rejected: int = 0
-    failed: int = 0  # critiques whose operations never validated
+    failed: int = 0  # critiques whose operations never validated or could not be applied
+    dropped: int = 0  # lowest-utility experiences removed to stay within max_size
 
     def __iadd__(self, other: WriteReport) -> WriteReport:
         for key, value in asdict(other).items():
@@ -176,8 +178,31 @@ def write_from_critiques(
             logger.info("problem %s: no valid operations (%s)", problem["id"], reason)
             report.failed += 1
             continue
-        report += _apply(library, batch, shown, problem, step=step, cfg=cfg)
+        try:
+            with library.batch(step):  # one critique's operations: all or nothing
+                applied = _apply(library, batch, shown, problem, step=step, cfg=cfg)
+                applied.dropped = cap_size(library, cfg.max_size, step=step)
+        except Exception as exc:  # a store error mid-batch: undone, logged, skipped
+            logger.warning("problem %s: operations undone after an error: %s", problem["id"], exc)
+            report.failed += 1
+            continue
+        report += applied
     return report
+
+
+def cap_size(library: ExperienceLibrary, max_size: int, *, step: int) -> int:
+    """Remove the lowest-utility active experiences beyond ``max_size``; returns how many.
+
+    Writing calls it inside each batch, so the library never holds more than ``max_size``
+    active experiences between writes; compression calls it too.
+    """
+    active = library.all()
+    if len(active) <= max_size:
+        return 0
+    ranked = sorted(active, key=lambda e: (e.utility(step), e.updated_step))
+    for exp in ranked[: len(active) - max_size]:
+        library.remove(exp.id, step=step)
+    return len(active) - max_size
 
 
 def _apply(
@@ -260,7 +285,8 @@ def compress_library(
             continue
         if form_problem(decision.text, cfg.max_words):
             continue
-        library.merge([first.id, second.id], decision.text, step=step)
+        with library.batch(step):
+            library.merge([first.id, second.id], decision.text, step=step)
         report.merged += 1
     # 3. rewrite long experiences
     long = [exp for exp in library.all() if len(exp.text.split()) > cfg.max_words]
@@ -282,10 +308,5 @@ def compress_library(
             library.update(exp.id, rewrite.text, step=step)
             report.rewritten += 1
     # 4. cap the size, dropping the lowest utility first
-    active = library.all()
-    if len(active) > cfg.max_size:
-        ranked = sorted(active, key=lambda e: (e.utility(step), e.updated_step))
-        for exp in ranked[: len(active) - cfg.max_size]:
-            library.remove(exp.id, step=step)
-            report.dropped += 1
+    report.dropped = cap_size(library, cfg.max_size, step=step)
     return report

@@ -15,7 +15,7 @@ import hashlib
 import json
 import random
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -136,10 +136,21 @@ def validate_problem(row: Any, where: str, *, require_answer: bool = True) -> Pr
     return problem
 
 
+OnBadRow = Callable[[DatasetError], None]
+
+
 def load_jsonl(
-    path: str | Path, *, limit: int | None = None, require_answer: bool = True
+    path: str | Path,
+    *,
+    limit: int | None = None,
+    require_answer: bool = True,
+    on_bad_row: OnBadRow | None = None,
 ) -> list[Problem]:
-    """Read and validate a JSONL problem file (blank lines are skipped)."""
+    """Read and validate a JSONL problem file (blank lines are skipped).
+
+    A bad row raises :class:`DatasetError` naming the file, line and field, unless
+    ``on_bad_row`` is given: it is then called with that error and the row is skipped.
+    """
     source = Path(path)
     try:
         lines = source.read_text(encoding="utf-8").splitlines()
@@ -152,14 +163,21 @@ def load_jsonl(
             continue
         where = f"{source}:{lineno}"
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
-        problem = validate_problem(row, where, require_answer=require_answer)
-        if problem["id"] in seen:
-            raise DatasetError(
-                f"{where}: field 'id' {problem['id']!r} repeats line {seen[problem['id']]}"
-            )
+            try:
+                row = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as exc:
+                msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                raise DatasetError(f"{where}: not valid JSON ({msg})") from exc
+            problem = validate_problem(row, where, require_answer=require_answer)
+            if problem["id"] in seen:
+                raise DatasetError(
+                    f"{where}: field 'id' {problem['id']!r} repeats line {seen[problem['id']]}"
+                )
+        except DatasetError as exc:
+            if on_bad_row is None:
+                raise
+            on_bad_row(exc)
+            continue
         seen[problem["id"]] = lineno
         problems.append(problem)
         if limit is not None and len(problems) >= limit:
@@ -169,7 +187,9 @@ def load_jsonl(
     return problems
 
 
-def load_bigbench(task: str | Path, *, limit: int | None = None) -> list[Problem]:
+def load_bigbench(
+    task: str | Path, *, limit: int | None = None, on_bad_row: OnBadRow | None = None
+) -> list[Problem]:
     """Load a BIG-bench ``task.json``: a bundled task name or a path to such a file.
 
     Multiple-choice options are shuffled with a seed derived from each item's id, because
@@ -197,32 +217,58 @@ def load_bigbench(task: str | Path, *, limit: int | None = None) -> list[Problem
     problems: list[Problem] = []
     for i, ex in enumerate(data["examples"]):
         where = f"{task}: examples[{i}]"
-        if not isinstance(ex, dict) or "input" not in ex:
-            raise DatasetError(f"{where}: field 'input' is missing")
-        row: dict[str, Any] = {"id": f"{name}-{i}", "question": prefix + str(ex["input"])}
-        if "target_scores" in ex:
-            scores = ex["target_scores"]
-            choices = list(scores)
-            right = [c for c, s in scores.items() if s == max(scores.values())]
-            random.Random(row["id"]).shuffle(choices)
-            row.update(choices=choices, answer=right[0])
-            if len(right) > 1:  # e.g. geometric_shapes: a circle is also an ellipse
-                row["accepted"] = right[1:]
-        elif "target" in ex:
-            targets = ex["target"] if isinstance(ex["target"], list) else [ex["target"]]
-            digits = [t for t in targets if str(t).strip().lstrip("-").isdigit()]
-            row["answer"] = (digits or targets)[0]
-        else:
-            raise DatasetError(f"{where}: needs 'target_scores' or 'target'")
-        row["metadata"] = {"source": f"bigbench/{name}"}
-        problems.append(validate_problem(row, where))
+        try:
+            problems.append(
+                validate_problem(_bigbench_row(ex, f"{name}-{i}", prefix, where), where)
+            )
+        except DatasetError as exc:
+            if on_bad_row is None:
+                raise
+            on_bad_row(exc)
+            continue
         if limit is not None and len(problems) >= limit:
             break
     return problems
 
 
+def _bigbench_row(ex: Any, id_: str, prefix: str, where: str) -> dict[str, Any]:
+    if not isinstance(ex, dict) or "input" not in ex:
+        raise DatasetError(f"{where}: field 'input' is missing")
+    row: dict[str, Any] = {"id": id_, "question": prefix + str(ex["input"])}
+    if "target_scores" in ex:
+        scores = ex["target_scores"]
+        if (
+            not isinstance(scores, dict)
+            or len(scores) < 2
+            or not all(
+                isinstance(s, (int, float)) and not isinstance(s, bool) for s in scores.values()
+            )
+        ):
+            raise DatasetError(f"{where}: field 'target_scores' must map 2+ options to numbers")
+        choices = list(scores)
+        right = [c for c, s in scores.items() if s == max(scores.values())]
+        random.Random(id_).shuffle(choices)
+        row.update(choices=choices, answer=right[0])
+        if len(right) > 1:  # e.g. geometric_shapes: a circle is also an ellipse
+            row["accepted"] = right[1:]
+    elif "target" in ex:
+        targets = ex["target"] if isinstance(ex["target"], list) else [ex["target"]]
+        if not targets:
+            raise DatasetError(f"{where}: field 'target' is empty")
+        digits = [t for t in targets if str(t).strip().lstrip("-").isdigit()]
+        row["answer"] = (digits or targets)[0]
+    else:
+        raise DatasetError(f"{where}: needs 'target_scores' or 'target'")
+    row["metadata"] = {"source": f"bigbench/{id_.rsplit('-', 1)[0]}"}
+    return row
+
+
 def load_dataset(
-    source: str | Path, *, limit: int | None = None, require_answer: bool = True
+    source: str | Path,
+    *,
+    limit: int | None = None,
+    require_answer: bool = True,
+    on_bad_row: OnBadRow | None = None,
 ) -> list[Problem]:
     """Load problems from a ``.jsonl`` file, a BIG-bench ``.json`` file or a bundled task.
 
@@ -230,6 +276,8 @@ def load_dataset(
     :data:`BIGBENCH_TASKS`, plus the rendered ``bigbench:geometric_shapes_rendered`` and
     ``easy-vqa:train`` / ``easy-vqa:test`` (real images; see :data:`TASKS`).
     ``require_answer=False`` lets JSONL rows leave out ``answer`` (questions to serve).
+    ``on_bad_row`` (JSONL and BIG-bench files) receives each bad row's error instead of
+    raising, and the row is skipped; by default the first bad row stops the load.
 
     Example:
         >>> len(load_dataset("bigbench:object_counting", limit=3))
@@ -238,7 +286,7 @@ def load_dataset(
     text = str(source)
     path = Path(text).expanduser()
     if path.suffix == ".jsonl" or (path.exists() and path.suffix != ".json"):
-        return load_jsonl(path, limit=limit, require_answer=require_answer)
+        return load_jsonl(path, limit=limit, require_answer=require_answer, on_bad_row=on_bad_row)
     if text.removeprefix("bigbench:") in RENDERED_TASKS:
         from ted_graph.datasets.shapes import PathError, rendered_problems
         from ted_graph.models.registry import cache_dir
@@ -251,7 +299,9 @@ def load_dataset(
         except PathError as exc:
             raise DatasetError(str(exc)) from exc
     if path.suffix == ".json" or text.removeprefix("bigbench:") in BIGBENCH_TASKS:
-        return load_bigbench(path if path.suffix == ".json" else text, limit=limit)
+        return load_bigbench(
+            path if path.suffix == ".json" else text, limit=limit, on_bad_row=on_bad_row
+        )
     if text == "easy-vqa" or text.startswith("easy-vqa:"):
         from ted_graph.datasets.easy_vqa import EasyVQAMissing, load_easy_vqa
 

@@ -154,6 +154,9 @@ def create_distillation_graph(
         library holds part of them, so it is first put back to the state's snapshot (taken
         when the last writes finished, and checkpointed with the state).
         """
+        recovered = library.recover()  # a batch a killed writer left open, undone
+        if recovered:
+            logger.warning("%s: undid a half-applied batch (%d records)", name, recovered)
         unfinished = library.begin_writes(f"{name}:{state.get('step', 0)}")
         snapshot = state.get("library_snapshot")
         if unfinished and snapshot is not None:  # an empty library's snapshot is [], not None

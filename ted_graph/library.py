@@ -17,12 +17,13 @@ audit. Searches therefore query only active records, with no metadata filter.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from chromadb.config import Settings
 
 from ted_graph.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedding
 from ted_graph.experience import Experience, Status, experience_id
+from ted_graph.journal import Journal, JournalEntry
 from ted_graph.retrieval import ImageMode, ImageRetrieval
 from ted_graph.safety import unsafe_reason
 
@@ -110,15 +112,17 @@ class ExperienceLibrary:
         self.path = Path(path) if path is not None else None
         self.client = client
         self._lock = threading.RLock()
-        self.collection, self.archive = (
+        self._batch: str | None = None
+        self.collection, self.archive, journal = (
             client.get_or_create_collection(
                 name=name,
                 embedding_function=self.embedding_function,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"created_by": "ted-graph"},
             )
-            for name in (collection, f"{collection}_archive")
+            for name in (collection, f"{collection}_archive", f"{collection}_journal")
         )
+        self.journal = Journal(journal)
 
     # --- constructors ------------------------------------------------------------------
     @classmethod
@@ -248,6 +252,7 @@ class ExperienceLibrary:
         text = _clean(text)
         id_ = experience_id(text)
         existing = self.get(id_)
+        self._journal_before({id_: existing}, step)
         if existing is not None:
             existing.source_ids = _union(existing.source_ids, source_ids)
             if existing.status != "active":
@@ -275,6 +280,7 @@ class ExperienceLibrary:
         exp = self._require(id)
         if exp.status != "active":
             raise KeyError(f"experience {id!r} is {exp.status}, not active")
+        self._journal_before({id: exp}, step)
         exp.text = _clean(text)
         exp.version += 1
         exp.updated_step = step
@@ -286,6 +292,7 @@ class ExperienceLibrary:
     def remove(self, id: str, *, step: int = 0) -> Experience:
         """Mark an experience removed; it stays stored for audit but is never retrieved."""
         exp = self._require(id)
+        self._journal_before({id: exp}, step)
         exp.status, exp.updated_step = "removed", step
         self._store([exp])
         return exp
@@ -297,6 +304,7 @@ class ExperienceLibrary:
         The originals are marked ``merged`` with ``merged_into`` pointing at the result.
         """
         olds = [self._require(i) for i in ids]
+        self._journal_before({o.id: o for o in olds}, step)
         merged = self.add(text, step=step, source_ids=[s for o in olds for s in o.source_ids])
         for old in olds:
             if old.id == merged.id:
@@ -395,6 +403,91 @@ class ExperienceLibrary:
                 other.delete(ids=[e.id for e in chosen])
         return len(exps)
 
+    # --- batches and rollback -----------------------------------------------------------
+    @contextlib.contextmanager
+    def batch(self, step: int = 0) -> Iterator[str]:
+        """Apply the writes inside the ``with`` block completely or not at all.
+
+        Writes are journaled first (:mod:`ted_graph.journal`). If the block raises, they are
+        undone before the exception propagates; if the process dies inside it, the batch
+        stays marked open and :meth:`recover` undoes it. Other threads' writes wait until
+        the batch ends; a batch inside a batch is part of the outer one.
+        """
+        with self._lock:
+            if self._batch is not None:
+                yield self._batch
+                return
+            self._batch = f"b{uuid.uuid4().hex[:16]}"
+            self._set_marker("ted_batch", self._batch)
+            try:
+                yield self._batch
+            except BaseException:
+                self._undo(self.journal.entries(batch=self._batch))
+                raise
+            finally:
+                self._set_marker("ted_batch", "")
+                self._batch = None
+
+    def recover(self) -> int:
+        """Undo a batch a dead process left half-applied; returns the records restored.
+
+        Call it from the one process that writes (``distill`` does, before its first step),
+        never from a reader: a batch another live process has open looks the same.
+        """
+        with self._lock:
+            open_batch = (self.collection.metadata or {}).get("ted_batch") or ""
+            if not open_batch:
+                return 0
+            restored = self._undo(self.journal.entries(batch=str(open_batch)))
+            self._set_marker("ted_batch", "")
+            return restored
+
+    def rollback(self, step: int) -> int:
+        """Undo every write made at ``step`` or later; returns the records restored.
+
+        Texts, statuses and versions go back to what they were before ``step``; records
+        created since are deleted. Usage counters are kept (they record what happened).
+        """
+        with self._lock:
+            return self._undo(self.journal.entries(since_step=step))
+
+    def _journal_before(self, before: dict[str, Experience | None], step: int) -> None:
+        images = {i: (e.to_dict() if e is not None else None) for i, e in before.items()}
+        self.journal.record(self._batch or f"w{uuid.uuid4().hex[:16]}", step, images)
+
+    def _undo(self, entries: list[JournalEntry]) -> int:
+        if not entries:
+            return 0
+        target = Journal.earliest(entries)
+        have = {e.id: e for e in self._get_ids(list(target))}
+        gone = [i for i, image in target.items() if image is None and i in have]
+        for coll in (self.collection, self.archive):
+            if gone:
+                coll.delete(ids=gone)
+        want = []
+        for id_, image in target.items():
+            if image is None:
+                continue
+            exp = Experience.from_dict(dict(image))
+            current = have.get(id_)
+            if current is not None:  # counters are history, not state: keep today's
+                exp.retrieved, exp.helpful, exp.harmful = (
+                    current.retrieved,
+                    current.helpful,
+                    current.harmful,
+                )
+                exp.last_used_step = current.last_used_step
+            if current != exp:
+                want.append(exp)
+        self._write_records(want, have)
+        self.journal.delete(entries)
+        return len(gone) + len(want)
+
+    def _set_marker(self, key: str, value: str) -> None:
+        meta = dict(self.collection.metadata or {})
+        meta[key] = value
+        self.collection.modify(metadata=meta)
+
     # --- crash safety ------------------------------------------------------------------
     def snapshot(self) -> list[dict[str, Any]]:
         """Every record (all statuses) as plain dicts, to :meth:`restore` later.
@@ -418,21 +511,7 @@ class ExperienceLibrary:
             if extra:
                 coll.delete(ids=extra)
         changed = [e for i, e in want.items() if have.get(i) != e]
-        same_text = [e for e in changed if _text_of(have.get(e.id)) == e.text]
-        self._store(same_text)
-        fresh = [e for e in changed if _text_of(have.get(e.id)) != e.text]
-        if fresh:
-            ids = [e.id for e in fresh]
-            for coll in (self.collection, self.archive):
-                coll.delete(ids=ids)
-            for active, coll in ((True, self.collection), (False, self.archive)):
-                group = [e for e in fresh if (e.status == "active") == active]
-                if group:
-                    coll.add(
-                        ids=[e.id for e in group],
-                        documents=[e.text for e in group],
-                        metadatas=[e.to_metadata() for e in group],
-                    )
+        self._write_records(changed, have)
         return len(extra) + len(changed)
 
     def begin_writes(self, key: str) -> str | None:
@@ -454,6 +533,24 @@ class ExperienceLibrary:
         self.collection.modify(metadata=meta)
 
     # --- internals ---------------------------------------------------------------------
+    def _write_records(self, exps: Sequence[Experience], have: dict[str, Experience]) -> None:
+        """Write whole records; texts are re-embedded only where they changed."""
+        self._store([e for e in exps if _text_of(have.get(e.id)) == e.text])
+        fresh = [e for e in exps if _text_of(have.get(e.id)) != e.text]
+        if not fresh:
+            return
+        ids = [e.id for e in fresh]
+        for coll in (self.collection, self.archive):
+            coll.delete(ids=ids)
+        for active, coll in ((True, self.collection), (False, self.archive)):
+            group = [e for e in fresh if (e.status == "active") == active]
+            if group:
+                coll.add(
+                    ids=[e.id for e in group],
+                    documents=[e.text for e in group],
+                    metadatas=[e.to_metadata() for e in group],
+                )
+
     def _get(
         self, collection: Any, *, where: dict[str, Any] | None = None, ids: list[str] | None = None
     ) -> list[Experience]:
@@ -465,6 +562,8 @@ class ExperienceLibrary:
 
     def _get_ids(self, ids: list[str]) -> list[Experience]:
         """Records by id from wherever they are; the active copy wins."""
+        if not ids:
+            return []
         found = {e.id: e for e in self._get(self.archive, ids=ids)}
         found.update({e.id: e for e in self._get(self.collection, ids=ids)})
         return [found[i] for i in dict.fromkeys(ids) if i in found]

@@ -153,8 +153,14 @@ class StoreCollection:
                 value["embedding"] = [float(x) for x in embeddings[n]]
             self.store.put(self.namespace, id_, value, index=False)
 
-    def add(self, ids: list[str], documents: list[str], metadatas: list[dict[str, Any]]) -> None:
-        self._put(ids, documents, metadatas, None, must_exist=False)
+    def add(
+        self,
+        ids: list[str],
+        documents: list[str],
+        metadatas: list[dict[str, Any]],
+        embeddings: list[Any] | None = None,
+    ) -> None:
+        self._put(ids, documents, metadatas, embeddings, must_exist=False)
 
     def upsert(
         self,
