@@ -157,6 +157,7 @@ def create_distillation_graph(
         recovered = library.recover()  # a batch a killed writer left open, undone
         if recovered:
             logger.warning("%s: undid a half-applied batch (%d records)", name, recovered)
+        library.fold_usage()  # the writer folds usage other processes appended
         unfinished = library.begin_writes(f"{name}:{state.get('step', 0)}")
         snapshot = state.get("library_snapshot")
         if unfinished and snapshot is not None:  # an empty library's snapshot is [], not None

@@ -35,6 +35,7 @@ from ted_graph.experience import Experience, Status, experience_id
 from ted_graph.journal import Journal, JournalEntry
 from ted_graph.retrieval import ImageMode, ImageRetrieval
 from ted_graph.safety import unsafe_reason
+from ted_graph.usage_log import UsageLog
 
 __all__ = ["ExperienceLibrary", "EXPORT_FORMAT"]
 
@@ -79,6 +80,9 @@ class ExperienceLibrary:
         images: how a search's images are used: an :class:`~ted_graph.retrieval.ImageRetrieval`
             or its mode (``"auto"``: by image embedding when the embedder is CLIP-style,
             else by text only; ``"caption"`` needs an ``ImageRetrieval`` with a captioner).
+        shared: whether several processes may use the library at once, so usage counts
+            are appended as events instead of updated in place (:mod:`ted_graph.usage_log`).
+            ``None``: yes for a Chroma server or a LangGraph store, no for a local library.
 
     Example:
         >>> lib = ExperienceLibrary.in_memory()
@@ -96,6 +100,7 @@ class ExperienceLibrary:
         embedder: str = DEFAULT_EMBEDDER,
         device: str = "cpu",
         images: ImageRetrieval | ImageMode = "auto",
+        shared: bool | None = None,
     ) -> None:
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         self.embedding_function = SentenceTransformerEmbedding(embedder, device=device)
@@ -123,6 +128,14 @@ class ExperienceLibrary:
             for name in (collection, f"{collection}_archive", f"{collection}_journal")
         )
         self.journal = Journal(journal)
+        self.usage_log = UsageLog(
+            client.get_or_create_collection(
+                name=f"{collection}_usage",
+                embedding_function=self.embedding_function,
+                metadata={"created_by": "ted-graph"},
+            )
+        )
+        self.shared = _is_shared(client) if shared is None else shared
 
     # --- constructors ------------------------------------------------------------------
     @classmethod
@@ -251,7 +264,8 @@ class ExperienceLibrary:
         """
         text = _clean(text)
         id_ = experience_id(text)
-        existing = self.get(id_)
+        found = self._get_ids([id_], pending=False)
+        existing = found[0] if found else None
         self._journal_before({id_: existing}, step)
         if existing is not None:
             existing.source_ids = _union(existing.source_ids, source_ids)
@@ -301,8 +315,11 @@ class ExperienceLibrary:
     def merge(self, ids: Sequence[str], text: str, *, step: int = 0) -> Experience:
         """Replace several experiences by one with ``text``; statistics are summed.
 
-        The originals are marked ``merged`` with ``merged_into`` pointing at the result.
+        The originals are marked ``merged`` with ``merged_into`` pointing at the result. On
+        a :attr:`shared` library merging folds pending usage, so only the writer merges.
         """
+        if self.shared:
+            self.fold_usage()  # the merged record sums counters: fold pending ones first
         olds = [self._require(i) for i in ids]
         self._journal_before({o.id: o for o in olds}, step)
         merged = self.add(text, step=step, source_ids=[s for o in olds for s in o.source_ids])
@@ -325,12 +342,16 @@ class ExperienceLibrary:
         *,
         step: int,
     ) -> None:
-        """Add ``(retrieved, helpful, harmful)`` counts to experiences, in place.
+        """Add ``(retrieved, helpful, harmful)`` counts to experiences.
 
         Only metadata is written: nothing is re-embedded. Unknown ids are ignored (an
-        experience can be merged away between retrieval and scoring).
+        experience can be merged away between retrieval and scoring). A :attr:`shared`
+        library appends one event instead, so concurrent processes lose no count.
         """
         if not usage:
+            return
+        if self.shared:
+            self.usage_log.append(usage, step)
             return
         exps = self._get_ids(list(usage))
         for exp in exps:
@@ -341,6 +362,24 @@ class ExperienceLibrary:
             if retrieved:
                 exp.last_used_step = max(exp.last_used_step, step)
         self._store(exps)
+
+    def fold_usage(self) -> int:
+        """Move pending usage events into the stored counters; returns the events folded.
+
+        Only one process may fold a shared library (the distillation writer does): two
+        folding at once could count an event twice. Counts are written before the events
+        are deleted, so a crash in between counts that fold twice rather than losing it.
+        """
+        with self._lock:
+            ids, totals = self.usage_log.pending()
+            if not ids:
+                return 0
+            exps = self._get_ids(list(totals), pending=False)
+            for exp in exps:
+                _add_usage(exp, totals[exp.id])
+            self._store(exps)
+            self.usage_log.delete(ids)
+            return len(ids)
 
     # --- sharing -----------------------------------------------------------------------
     def export_json(self, path: str | os.PathLike[str], *, status: Status | None = None) -> int:
@@ -459,7 +498,7 @@ class ExperienceLibrary:
         if not entries:
             return 0
         target = Journal.earliest(entries)
-        have = {e.id: e for e in self._get_ids(list(target))}
+        have = {e.id: e for e in self._get_ids(list(target), pending=False)}
         gone = [i for i, image in target.items() if image is None and i in have]
         for coll in (self.collection, self.archive):
             if gone:
@@ -471,12 +510,7 @@ class ExperienceLibrary:
             exp = Experience.from_dict(dict(image))
             current = have.get(id_)
             if current is not None:  # counters are history, not state: keep today's
-                exp.retrieved, exp.helpful, exp.harmful = (
-                    current.retrieved,
-                    current.helpful,
-                    current.harmful,
-                )
-                exp.last_used_step = current.last_used_step
+                _keep_usage(exp, current)
             if current != exp:
                 want.append(exp)
         self._write_records(want, have)
@@ -502,10 +536,19 @@ class ExperienceLibrary:
         """Make the library equal to ``snapshot``; returns how many records changed.
 
         Records already equal are left alone; texts are re-embedded only where a record is
-        missing or its text changed.
+        missing or its text changed. A :attr:`shared` library keeps its usage counters as
+        they are: other processes may have counted since the snapshot.
         """
         want = {r["id"]: Experience.from_dict(dict(r)) for r in snapshot}
-        have = {e.id: e for e in self.all(status=None)}
+        have = {
+            e.id: e
+            for coll in (self.collection, self.archive)
+            for e in self._get(coll, pending=False)
+        }
+        if self.shared:
+            for id_, exp in want.items():
+                if id_ in have:
+                    _keep_usage(exp, have[id_])
         extra = [i for i in have if i not in want]
         for coll in (self.collection, self.archive):
             if extra:
@@ -552,24 +595,39 @@ class ExperienceLibrary:
                 )
 
     def _get(
-        self, collection: Any, *, where: dict[str, Any] | None = None, ids: list[str] | None = None
+        self,
+        collection: Any,
+        *,
+        where: dict[str, Any] | None = None,
+        ids: list[str] | None = None,
+        pending: bool = True,
     ) -> list[Experience]:
+        """Records of ``collection``; a shared library's pending usage is added in."""
         res = collection.get(ids=ids, where=where, include=["documents", "metadatas"])
-        return [
+        exps = [
             Experience.from_record(i, d, m)
             for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
         ]
+        if self.shared and pending and exps:
+            totals = self.usage_log.pending()[1]
+            for exp in exps:
+                if exp.id in totals:
+                    _add_usage(exp, totals[exp.id])
+        return exps
 
-    def _get_ids(self, ids: list[str]) -> list[Experience]:
+    def _get_ids(self, ids: list[str], *, pending: bool = True) -> list[Experience]:
         """Records by id from wherever they are; the active copy wins."""
         if not ids:
             return []
-        found = {e.id: e for e in self._get(self.archive, ids=ids)}
-        found.update({e.id: e for e in self._get(self.collection, ids=ids)})
+        found = {e.id: e for e in self._get(self.archive, ids=ids, pending=pending)}
+        found.update({e.id: e for e in self._get(self.collection, ids=ids, pending=pending)})
         return [found[i] for i in dict.fromkeys(ids) if i in found]
 
     def _require(self, id: str) -> Experience:
-        exp = self.get(id)
+        """The stored record for a write (a shared library's pending usage left out: it
+        stays pending, so writing the record back cannot count it twice)."""
+        found = self._get_ids([id], pending=False)
+        exp = found[0] if found else None
         if exp is None:
             raise KeyError(f"no experience with id {id!r}")
         return exp
@@ -609,6 +667,26 @@ class ExperienceLibrary:
     def __repr__(self) -> str:
         where = self.path or type(self.client).__name__
         return f"ExperienceLibrary({where!s}, collection={self.collection.name!r})"
+
+
+def _keep_usage(exp: Experience, current: Experience) -> None:
+    exp.retrieved, exp.helpful, exp.harmful = current.retrieved, current.helpful, current.harmful
+    exp.last_used_step = current.last_used_step
+
+
+def _add_usage(exp: Experience, sums: list[int]) -> None:
+    exp.retrieved += sums[0]
+    exp.helpful += sums[1]
+    exp.harmful += sums[2]
+    exp.last_used_step = max(exp.last_used_step, sums[3])
+
+
+def _is_shared(client: Any) -> bool:
+    """Whether other processes can reach the client's data (a server or a store)."""
+    get_settings = getattr(client, "get_settings", None)
+    if get_settings is None:
+        return True  # a LangGraph store, or another Chroma-shaped client
+    return "fastapi" in str(get_settings().chroma_api_impl).lower()
 
 
 def _text_of(exp: Experience | None) -> str | None:
