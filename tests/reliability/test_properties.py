@@ -164,7 +164,7 @@ def test_rolling_back_a_step_restores_texts_and_statuses(sequence):
     library.add("When ordering objects from clues, place them one clue at a time.", step=0)
     before = {i: v[:2] for i, v in state(library).items()}
     model = state(library)
-    for op, text, pick, n in sequence:
+    for op, text, pick, _ in sequence:
         active = sorted(i for i, v in model.items() if v[1] == "active")
         if op == "add" or not active:
             library.add(text, step=4)
