@@ -61,7 +61,7 @@ class Operation(BaseModel):
 
 
 class OperationBatch(BaseModel):
-    operations: list[Operation] = Field(default_factory=list)
+    operations: list[Operation]  # required: ``{}`` is a reply that ignored the format
 
 
 class MergeDecision(BaseModel):
@@ -86,10 +86,20 @@ _EXAMPLES: dict[type[BaseModel], str] = {
 }
 
 
+_MAX_CHARS = 200_000  # far beyond any teacher reply; bounds the work on hostile output
+_MAX_STARTS = 32
+
+
 def _balanced_object(text: str) -> str | None:
-    """The first balanced ``{...}`` in ``text`` (string-aware), or ``None``."""
-    start = text.find("{")
-    while start != -1:
+    """The first balanced ``{...}`` in ``text`` (string-aware), or ``None``.
+
+    Only the first ``_MAX_STARTS`` opening braces are tried, so an answer full of
+    unbalanced braces costs linear, not quadratic, time.
+    """
+    text = text[:_MAX_CHARS]
+    start, tries = text.find("{"), 0
+    while start != -1 and tries < _MAX_STARTS:
+        tries += 1
         depth, in_str, escape = 0, False, False
         for i in range(start, len(text)):
             ch = text[i]
@@ -131,8 +141,10 @@ def parse_json_object(text: str) -> dict[str, Any]:
     for attempt in attempts:
         try:
             value = json.loads(attempt)
-        except json.JSONDecodeError as exc:
-            last_error = exc
+        except (json.JSONDecodeError, RecursionError) as exc:  # RecursionError: deep nesting
+            last_error = (
+                exc if isinstance(exc, json.JSONDecodeError) else ValueError("nested too deeply")
+            )
             continue
         if isinstance(value, dict):
             return value
