@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -48,3 +49,24 @@ def teacher_rule(prompt: str) -> str:
     if "Rewrite this" in prompt:
         return json.dumps({"text": "When counting, list items first."})
     return "Count them: 3 items.\nAnswer: 3"
+
+
+def teacher_for_steps() -> RuleChatModel:
+    """A teacher that, for each critique, updates the first lesson shown and adds a new one
+    (two writes a batch, so a crash can fall between them)."""
+
+    def rule(prompt: str) -> str:
+        if "reviewing a student's attempts" in prompt:
+            n = re.search(r"and (\d) fish", prompt).group(1)
+            return f"The student lost count of the {n} fish.\nHelpful advice: none"
+        if "lessons that would help on OTHER problems" in prompt:
+            n = re.search(r"lost count of the (\d) fish", prompt).group(1)
+            add = f"When {n} kinds of animals are listed, count each kind first."
+            update = f"When animals are listed, count each one; check {n} times."
+            ops = [{"op": "ADD", "text": add}]
+            if "[E1]" in prompt:
+                ops.insert(0, {"op": "UPDATE", "id": "E1", "text": update})
+            return json.dumps({"operations": ops})
+        return "Count them one by one.\nAnswer: 3"
+
+    return RuleChatModel(rule=rule, calls=[])
