@@ -49,8 +49,8 @@ class Journal:
             return
         ids, docs, metas = [], [], []
         for exp_id, image in before.items():
-            self._seq += 1
-            seq = time.time_ns() * 1000 + self._seq % 1000  # unique and ordered in-process
+            # nanoseconds, strictly increasing in this process; fits a 64-bit integer
+            seq = self._seq = max(time.time_ns(), self._seq + 1)
             ids.append(f"{batch}-{seq}")
             docs.append(json.dumps(image, ensure_ascii=False))
             metas.append({"batch": batch, "step": step, "exp": exp_id, "seq": seq})
