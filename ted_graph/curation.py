@@ -181,7 +181,7 @@ def write_from_critiques(
         try:
             with library.batch(step):  # one critique's operations: all or nothing
                 applied = _apply(library, batch, shown, problem, step=step, cfg=cfg)
-                applied.dropped = cap_size(library, cfg.max_size, step=step)
+                applied.dropped += cap_size(library, cfg.max_size, step=step)
         except Exception as exc:  # a store error mid-batch: undone, logged, skipped
             logger.warning("problem %s: operations undone after an error: %s", problem["id"], exc)
             report.failed += 1
@@ -193,8 +193,8 @@ def write_from_critiques(
 def cap_size(library: ExperienceLibrary, max_size: int, *, step: int) -> int:
     """Remove the lowest-utility active experiences beyond ``max_size``; returns how many.
 
-    Writing calls it inside each batch, so the library never holds more than ``max_size``
-    active experiences between writes; compression calls it too.
+    Writing calls it before each ADD that would overflow (so the library never holds more
+    than ``max_size`` active experiences, even inside a batch); compression calls it too.
     """
     active = library.all()
     if len(active) <= max_size:
@@ -234,6 +234,8 @@ def _apply(
                 continue
         if op.op == "ADD":
             assert op.text is not None
+            if len(library) >= cfg.max_size:  # make room first: the cap holds at every write
+                report.dropped += cap_size(library, cfg.max_size - 1, step=step)
             library.add(op.text, step=step, source_ids=[problem["id"]])
             report.added += 1
         elif op.op == "UPDATE":

@@ -198,3 +198,28 @@ def test_provenance_is_kept_and_a_step_can_be_rolled_back():
     kept = set(by_step[0])
     assert library.rollback(1) == len(by_step[1])
     assert {e.id for e in library.all()} == kept
+
+
+def test_a_flood_of_proposals_never_grows_the_library_past_max_size():
+    counter = iter(range(10_000))
+
+    def rule(prompt: str) -> str:
+        if "lessons that would help on OTHER problems" in prompt:
+            ops = [{"op": "ADD", "text": f"When a list has {next(counter)} items, count them in pairs first."}
+                   for _ in range(50)]  # fmt: skip
+            return json.dumps({"operations": ops})
+        return teacher("").rule(prompt)
+
+    library = ExperienceLibrary.in_memory()
+    seen_sizes = []
+    real_add = library.add
+
+    def add(*args, **kwargs):  # the size right before every write
+        seen_sizes.append(len(library))
+        return real_add(*args, **kwargs)
+
+    library.add = add
+    result = run(library, RuleChatModel(rule=rule, calls=[]), epochs=3, max_size=4,
+                 max_operations=3, compress_every=0)  # fmt: skip
+    assert max(seen_sizes) <= 4 and len(library) == 4
+    assert all(h["library_size"] <= 4 for h in result.history)
