@@ -17,22 +17,21 @@ audit. Searches therefore query only active records, with no metadata filter.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import chromadb
 from chromadb.config import Settings
 
 from ted_graph.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedding
 from ted_graph.experience import Experience, Status, experience_id
-from ted_graph.journal import Journal, JournalEntry
+from ted_graph.journal import Journal
+from ted_graph.recovery import Recovery, locked
 from ted_graph.retrieval import ImageMode, ImageRetrieval
 from ted_graph.safety import unsafe_reason
 from ted_graph.usage_log import UsageLog
@@ -44,29 +43,11 @@ EXPORT_VERSION = 1
 DEFAULT_COLLECTION = "ted_experiences"
 
 
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _locked(method: _F) -> _F:
-    """Serialize a read-modify-write of the library between threads of this process.
-
-    Counters are read, incremented and written back; two concurrent requests (a serving
-    graph answering in parallel) would otherwise lose one of the updates.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self: ExperienceLibrary, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _settings() -> Settings:
     return Settings(anonymized_telemetry=False)
 
 
-class ExperienceLibrary:
+class ExperienceLibrary(Recovery):
     """A Chroma collection of :class:`Experience` records.
 
     Args:
@@ -190,7 +171,9 @@ class ExperienceLibrary:
 
         Results below ``min_similarity`` are dropped. One embedding and one vector query.
         ``images`` (paths, base64, bytes, PIL images) take part as :attr:`image_retrieval`
-        says: ignored, embedded with the text, or captioned into it.
+        says: ignored, embedded with the text, or captioned into it. On a :attr:`shared`
+        library the results' usage counters leave out events not folded yet (reading them
+        would slow every search); :meth:`get` and :meth:`all` include them.
         """
         images = list(images or [])
         if k <= 0 or not (query.strip() or images):
@@ -248,7 +231,7 @@ class ExperienceLibrary:
         return sorted(pairs, key=lambda p: -p[2])
 
     # --- writing -----------------------------------------------------------------------
-    @_locked
+    @locked
     def add(
         self,
         text: str,
@@ -286,7 +269,7 @@ class ExperienceLibrary:
         self.collection.add(ids=[exp.id], documents=[exp.text], metadatas=[exp.to_metadata()])
         return exp
 
-    @_locked
+    @locked
     def update(
         self, id: str, text: str, *, step: int = 0, source_ids: Iterable[str] = ()
     ) -> Experience:
@@ -302,7 +285,7 @@ class ExperienceLibrary:
         self.collection.update(ids=[id], documents=[exp.text], metadatas=[exp.to_metadata()])
         return exp
 
-    @_locked
+    @locked
     def remove(self, id: str, *, step: int = 0) -> Experience:
         """Mark an experience removed; it stays stored for audit but is never retrieved."""
         exp = self._require(id)
@@ -311,7 +294,7 @@ class ExperienceLibrary:
         self._store([exp])
         return exp
 
-    @_locked
+    @locked
     def merge(self, ids: Sequence[str], text: str, *, step: int = 0) -> Experience:
         """Replace several experiences by one with ``text``; statistics are summed.
 
@@ -335,7 +318,7 @@ class ExperienceLibrary:
         self._store([merged, *[o for o in olds if o.id != merged.id]])
         return merged
 
-    @_locked
+    @locked
     def record_usage(
         self,
         usage: dict[str, tuple[int, int, int]],
@@ -398,7 +381,7 @@ class ExperienceLibrary:
         tmp.replace(target)
         return len(exps)
 
-    @_locked
+    @locked
     def import_json(self, path: str | os.PathLike[str]) -> int:
         """Load experiences from an export; records with an existing id are overwritten.
 
@@ -441,139 +424,6 @@ class ExperienceLibrary:
                 )
                 other.delete(ids=[e.id for e in chosen])
         return len(exps)
-
-    # --- batches and rollback -----------------------------------------------------------
-    @contextlib.contextmanager
-    def batch(self, step: int = 0) -> Iterator[str]:
-        """Apply the writes inside the ``with`` block completely or not at all.
-
-        Writes are journaled first (:mod:`ted_graph.journal`). If the block raises, they are
-        undone before the exception propagates; if the process dies inside it, the batch
-        stays marked open and :meth:`recover` undoes it. Other threads' writes wait until
-        the batch ends; a batch inside a batch is part of the outer one.
-        """
-        with self._lock:
-            if self._batch is not None:
-                yield self._batch
-                return
-            self._batch = f"b{uuid.uuid4().hex[:16]}"
-            self._set_marker("ted_batch", self._batch)
-            try:
-                yield self._batch
-            except BaseException:
-                self._undo(self.journal.entries(batch=self._batch))
-                raise
-            finally:
-                self._set_marker("ted_batch", "")
-                self._batch = None
-
-    def recover(self) -> int:
-        """Undo a batch a dead process left half-applied; returns the records restored.
-
-        Call it from the one process that writes (``distill`` does, before its first step),
-        never from a reader: a batch another live process has open looks the same.
-        """
-        with self._lock:
-            open_batch = (self.collection.metadata or {}).get("ted_batch") or ""
-            if not open_batch:
-                return 0
-            restored = self._undo(self.journal.entries(batch=str(open_batch)))
-            self._set_marker("ted_batch", "")
-            return restored
-
-    def rollback(self, step: int) -> int:
-        """Undo every write made at ``step`` or later; returns the records restored.
-
-        Texts, statuses and versions go back to what they were before ``step``; records
-        created since are deleted. Usage counters are kept (they record what happened).
-        """
-        with self._lock:
-            return self._undo(self.journal.entries(since_step=step))
-
-    def _journal_before(self, before: dict[str, Experience | None], step: int) -> None:
-        images = {i: (e.to_dict() if e is not None else None) for i, e in before.items()}
-        self.journal.record(self._batch or f"w{uuid.uuid4().hex[:16]}", step, images)
-
-    def _undo(self, entries: list[JournalEntry]) -> int:
-        if not entries:
-            return 0
-        target = Journal.earliest(entries)
-        have = {e.id: e for e in self._get_ids(list(target), pending=False)}
-        gone = [i for i, image in target.items() if image is None and i in have]
-        for coll in (self.collection, self.archive):
-            if gone:
-                coll.delete(ids=gone)
-        want = []
-        for id_, image in target.items():
-            if image is None:
-                continue
-            exp = Experience.from_dict(dict(image))
-            current = have.get(id_)
-            if current is not None:  # counters are history, not state: keep today's
-                _keep_usage(exp, current)
-            if current != exp:
-                want.append(exp)
-        self._write_records(want, have)
-        self.journal.delete(entries)
-        return len(gone) + len(want)
-
-    def _set_marker(self, key: str, value: str) -> None:
-        meta = dict(self.collection.metadata or {})
-        meta[key] = value
-        self.collection.modify(metadata=meta)
-
-    # --- crash safety ------------------------------------------------------------------
-    def snapshot(self) -> list[dict[str, Any]]:
-        """Every record (all statuses) as plain dicts, to :meth:`restore` later.
-
-        The distillation graph keeps one in its checkpointed state before each step's
-        writes, so a run resumed after a crash starts those writes from the same library.
-        """
-        return [e.to_dict() for e in self.all(status=None)]
-
-    @_locked
-    def restore(self, snapshot: Sequence[dict[str, Any]]) -> int:
-        """Make the library equal to ``snapshot``; returns how many records changed.
-
-        Records already equal are left alone; texts are re-embedded only where a record is
-        missing or its text changed. A :attr:`shared` library keeps its usage counters as
-        they are: other processes may have counted since the snapshot.
-        """
-        want = {r["id"]: Experience.from_dict(dict(r)) for r in snapshot}
-        have = {
-            e.id: e
-            for coll in (self.collection, self.archive)
-            for e in self._get(coll, pending=False)
-        }
-        if self.shared:
-            for id_, exp in want.items():
-                if id_ in have:
-                    _keep_usage(exp, have[id_])
-        extra = [i for i in have if i not in want]
-        for coll in (self.collection, self.archive):
-            if extra:
-                coll.delete(ids=extra)
-        changed = [e for i, e in want.items() if have.get(i) != e]
-        self._write_records(changed, have)
-        return len(extra) + len(changed)
-
-    def begin_writes(self, key: str) -> str | None:
-        """Mark writes named ``key`` as in progress; returns the key of unfinished ones.
-
-        A non-``None`` result means an earlier writer stopped half-way (a crash), so its
-        caller should :meth:`restore` a snapshot before writing again.
-        """
-        meta = dict(self.collection.metadata or {})
-        unfinished = meta.get("ted_writing") or None
-        meta["ted_writing"] = key
-        self.collection.modify(metadata=meta)
-        return str(unfinished) if unfinished else None
-
-    def end_writes(self) -> None:
-        """Clear the mark set by :meth:`begin_writes`."""
-        meta = dict(self.collection.metadata or {})
-        meta["ted_writing"] = ""
-        self.collection.modify(metadata=meta)
 
     # --- internals ---------------------------------------------------------------------
     def _write_records(self, exps: Sequence[Experience], have: dict[str, Experience]) -> None:
@@ -667,11 +517,6 @@ class ExperienceLibrary:
     def __repr__(self) -> str:
         where = self.path or type(self.client).__name__
         return f"ExperienceLibrary({where!s}, collection={self.collection.name!r})"
-
-
-def _keep_usage(exp: Experience, current: Experience) -> None:
-    exp.retrieved, exp.helpful, exp.harmful = current.retrieved, current.helpful, current.harmful
-    exp.last_used_step = current.last_used_step
 
 
 def _add_usage(exp: Experience, sums: list[int]) -> None:

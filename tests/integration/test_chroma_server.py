@@ -38,5 +38,7 @@ def test_library_on_a_chroma_server(chroma_server):
     # a second client (another process would do the same) sees the same records
     other = ExperienceLibrary.connect("127.0.0.1", chroma_server, collection="ted_server_test")
     hits = other.search("How many fruits do I have?", k=1)
-    assert hits[0][0].id == exp.id and hits[0][0].helpful == 4
+    assert hits[0][0].id == exp.id and other.get(exp.id).helpful == 4
     assert len(other) == 2
+    assert lib.fold_usage() == 1  # usage on a server is an event until the writer folds it
+    assert other.search("How many fruits do I have?", k=1)[0][0].helpful == 4
