@@ -166,15 +166,18 @@ def _answer_options(func: Any) -> Any:
         type=click.IntRange(1),
         help="New tokens per answer.",
     )(func)
-    return click.option(
-        "-k",
-        "--top-k",
-        "k",
-        default=_DEFAULTS.k,
-        show_default=True,
-        type=click.IntRange(0),
-        help="Experiences retrieved into each prompt.",
-    )(func)
+    return _top_k_option(func)
+
+
+_top_k_option = click.option(
+    "-k",
+    "--top-k",
+    "k",
+    default=_DEFAULTS.k,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Experiences retrieved into each prompt.",
+)
 
 
 def _fail(message: str) -> None:
@@ -256,15 +259,7 @@ def cli(verbose: int) -> None:
     type=click.IntRange(1),
     help="Student rollouts per problem.",
 )
-@click.option(
-    "-k",
-    "--top-k",
-    "k",
-    default=_DEFAULTS.k,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Experiences retrieved into each student prompt.",
-)
+@_top_k_option
 @_min_similarity_option
 @click.option(
     "--temperature",

@@ -141,9 +141,12 @@ class SentenceTransformerEmbedding(EmbeddingFunction[Documents]):
         self.batch_size = batch_size
 
     def __call__(self, input: Documents) -> Embeddings:
+        return self._encode(list(input))
+
+    def _encode(self, items: list[Any]) -> list[np.ndarray]:
         st = _load(self.model, self.device)
         vectors = st.encode(
-            list(input),
+            items,
             batch_size=self.batch_size,
             convert_to_numpy=True,
             normalize_embeddings=True,
@@ -164,15 +167,7 @@ class SentenceTransformerEmbedding(EmbeddingFunction[Documents]):
                 f"the embedding model {self.model!r} embeds text only; image retrieval needs "
                 "a CLIP-style sentence-transformers model (e.g. clip-ViT-B-32)"
             )
-        st = _load(self.model, self.device)
-        vectors = st.encode(
-            list(images),
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
-        return [np.asarray(v, dtype=np.float32) for v in vectors]
+        return self._encode(list(images))
 
     @property
     def dimension(self) -> int:

@@ -43,3 +43,17 @@ def serving(command: list[str], name: str, port: int, **popen: Any) -> Iterator[
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@contextlib.contextmanager
+def chroma_server(path: Any) -> Iterator[int]:
+    """``chroma run`` on a free localhost port with its data under ``path``; yields the port."""
+    import shutil
+
+    exe = shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the `chroma` command (installed with chromadb) is missing")
+    port = free_port()
+    command = [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)]
+    with serving(command, "chroma run", port):
+        yield port

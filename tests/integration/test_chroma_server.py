@@ -1,9 +1,7 @@
 """The library on a real Chroma server (`chroma run`) on localhost."""
 
-import shutil
-
 import pytest
-from servers import free_port, serving
+from servers import chroma_server
 
 from ted_graph import ExperienceLibrary
 
@@ -11,32 +9,18 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def chroma_server(tmp_path):
-    exe = shutil.which("chroma")
-    if exe is None:
-        pytest.fail("the `chroma` command (installed with chromadb) is missing")
-    port = free_port()
-    command = [
-        exe,
-        "run",
-        "--path",
-        str(tmp_path / "db"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with serving(command, "chroma run", port):
+def chroma(tmp_path):
+    with chroma_server(tmp_path / "db") as port:
         yield port
 
 
-def test_library_on_a_chroma_server(chroma_server):
-    lib = ExperienceLibrary.connect("127.0.0.1", chroma_server, collection="ted_server_test")
+def test_library_on_a_chroma_server(chroma):
+    lib = ExperienceLibrary.connect("127.0.0.1", chroma, collection="ted_server_test")
     exp = lib.add("When counting listed objects, count every named item once.", source_ids=["p1"])
     lib.add("When ordering objects from clues, place them on a line one clue at a time.")
     lib.record_usage({exp.id: (5, 4, 0)}, step=2)
     # a second client (another process would do the same) sees the same records
-    other = ExperienceLibrary.connect("127.0.0.1", chroma_server, collection="ted_server_test")
+    other = ExperienceLibrary.connect("127.0.0.1", chroma, collection="ted_server_test")
     hits = other.search("How many fruits do I have?", k=1)
     assert hits[0][0].id == exp.id and other.get(exp.id).helpful == 4
     assert len(other) == 2

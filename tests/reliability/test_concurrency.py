@@ -7,7 +7,6 @@ lost and no reader may see a broken record.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,7 +18,7 @@ from ted_graph.library import ExperienceLibrary
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS / "integration"))
-from servers import free_port, serving  # noqa: E402
+from servers import chroma_server  # noqa: E402
 
 LESSONS = [
     "When counting listed objects, count every named item once.",
@@ -29,20 +28,7 @@ LESSONS = [
 
 @pytest.fixture
 def chroma(tmp_path):
-    exe = shutil.which("chroma")
-    assert exe, "the `chroma` command (installed with chromadb) is missing"
-    port = free_port()
-    command = [
-        exe,
-        "run",
-        "--path",
-        str(tmp_path / "db"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    with serving(command, "chroma run", port):
+    with chroma_server(tmp_path / "db") as port:
         yield port
 
 
