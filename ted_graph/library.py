@@ -203,6 +203,8 @@ class ExperienceLibrary(Recovery):
             res["distances"][0],
             strict=True,
         ):
+            if not doc or meta is None:  # deleted by another process while the query ran
+                continue
             similarity = 1.0 - float(dist)
             if similarity >= min_similarity:
                 out.append((Experience.from_record(id_, doc, meta), similarity))
@@ -457,6 +459,7 @@ class ExperienceLibrary(Recovery):
         exps = [
             Experience.from_record(i, d, m)
             for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
+            if d and m is not None  # a record another process was deleting
         ]
         if self.shared and pending and exps:
             totals = self.usage_log.pending()[1]
