@@ -157,7 +157,7 @@ class ExperienceLibrary(Recovery):
             found += self._get(self.collection)
         if status != "active":
             found += self._get(self.archive, where={"status": status} if status else None)
-        return sorted(found, key=lambda e: (e.created_step, e.id))
+        return sorted(self._with_pending(found), key=lambda e: (e.created_step, e.id))
 
     def search(
         self,
@@ -447,21 +447,19 @@ class ExperienceLibrary(Recovery):
                 )
 
     def _get(
-        self,
-        collection: Any,
-        *,
-        where: dict[str, Any] | None = None,
-        ids: list[str] | None = None,
-        pending: bool = True,
+        self, collection: Any, *, where: dict[str, Any] | None = None, ids: list[str] | None = None
     ) -> list[Experience]:
-        """Records of ``collection``; a shared library's pending usage is added in."""
+        """Records of ``collection`` as stored (a shared library's pending usage left out)."""
         res = collection.get(ids=ids, where=where, include=["documents", "metadatas"])
-        exps = [
+        return [
             Experience.from_record(i, d, m)
             for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
             if d and m is not None  # a record another process was deleting
         ]
-        if self.shared and pending and exps:
+
+    def _with_pending(self, exps: list[Experience]) -> list[Experience]:
+        """``exps`` with a shared library's pending usage added in (one read of the log)."""
+        if self.shared and exps:
             totals = self.usage_log.pending()[1]
             for exp in exps:
                 if exp.id in totals:
@@ -472,9 +470,10 @@ class ExperienceLibrary(Recovery):
         """Records by id from wherever they are; the active copy wins."""
         if not ids:
             return []
-        found = {e.id: e for e in self._get(self.archive, ids=ids, pending=pending)}
-        found.update({e.id: e for e in self._get(self.collection, ids=ids, pending=pending)})
-        return [found[i] for i in dict.fromkeys(ids) if i in found]
+        found = {e.id: e for e in self._get(self.archive, ids=ids)}
+        found.update({e.id: e for e in self._get(self.collection, ids=ids)})
+        exps = [found[i] for i in dict.fromkeys(ids) if i in found]
+        return self._with_pending(exps) if pending else exps
 
     def _require(self, id: str) -> Experience:
         """The stored record for a write (a shared library's pending usage left out: it

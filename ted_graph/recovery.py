@@ -58,7 +58,7 @@ class Recovery:
     if TYPE_CHECKING:  # provided by ExperienceLibrary
 
         def all(self, status: Any = "active") -> list[Experience]: ...
-        def _get(self, collection: Any, *, pending: bool = True) -> list[Experience]: ...
+        def _get(self, collection: Any) -> list[Experience]: ...
         def _get_ids(self, ids: list[str], *, pending: bool = True) -> list[Experience]: ...
         def _write_records(
             self, exps: Sequence[Experience], have: dict[str, Experience]
@@ -163,11 +163,7 @@ class Recovery:
         they are: other processes may have counted since the snapshot.
         """
         want = {r["id"]: Experience.from_dict(dict(r)) for r in snapshot}
-        have = {
-            e.id: e
-            for coll in (self.collection, self.archive)
-            for e in self._get(coll, pending=False)
-        }
+        have = {e.id: e for coll in (self.collection, self.archive) for e in self._get(coll)}
         if self.shared:
             for id_, exp in want.items():
                 if id_ in have:
