@@ -43,7 +43,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 Ask = Callable[[list[BaseMessage]], str]
 AskMany = Callable[[list[list[BaseMessage]]], list[str]]
-_ANSWER_KEY = re.compile(r"\b(?:answer|option|choice)\s+(?:is\s+)?\(?[A-Z]\)?(?=[\s.,;)]|$)")
 _LESSON_FORM = re.compile(r"^(?:when|if|before|after|while|for)\b[^,]{3,},\s*\S", re.IGNORECASE)
 _ABOUT_STUDENT = re.compile(r"\bthe student'?s?\b", re.IGNORECASE)
 _ONE_IMAGE = re.compile(
@@ -110,8 +109,6 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
         answer = normalize(truth)
         if len(answer) >= 4 and answer in norm_text:
             return "states this problem's answer"
-    if _ANSWER_KEY.search(text):
-        return "names an answer option"
     if _ONE_IMAGE.search(text):
         return "describes one image"
     q = normalize(problem["question"]).split()

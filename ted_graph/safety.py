@@ -11,7 +11,7 @@ feedback) and every imported record passes :func:`unsafe_reason`. It refuses tex
   ``name`` and ``arguments``);
 * carries secrets-like strings (API keys and tokens of the common providers, private key
   blocks, ``password=...``, long random-looking strings) or links;
-* is an answer key ("the answer is 42", "answer: B").
+* is an answer key ("the answer is 42", "answer: B", "option C").
 
 These are patterns, so they err on the side of refusing: a refused lesson is logged and
 skipped, never half-written. Retrieved experiences are also wrapped in a delimited block
@@ -61,6 +61,7 @@ _ANSWER_KEY = re.compile(
     r"(?:\(?(?-i:[A-Z])\)?(?=[\s.,;)]|$)|-?\d)",
     re.IGNORECASE,
 )
+_OPTION_KEY = re.compile(r"\b(?:answer|option|choice)\s+(?:is\s+)?\(?[A-Z]\)?(?=[\s.,;)]|$)")
 _TOKEN = re.compile(r"[A-Za-z0-9+/_=-]{24,}")
 
 
@@ -85,4 +86,6 @@ def unsafe_reason(text: str) -> str | None:
         return "contains a link"
     if _ANSWER_KEY.search(text):
         return "is an answer key"
+    if _OPTION_KEY.search(text):
+        return "names an answer option"
     return None
