@@ -13,12 +13,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from servers import chroma_server
 
 from ted_graph.library import ExperienceLibrary
-
-TESTS = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(TESTS / "integration"))
-from servers import chroma_server  # noqa: E402
 
 LESSONS = [
     "When counting listed objects, count every named item once.",

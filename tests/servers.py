@@ -1,4 +1,5 @@
-"""Start a server process for a test and wait until it listens on localhost."""
+"""Start a server process for a test (integration and reliability) and wait until it
+listens on localhost."""
 
 from __future__ import annotations
 
