@@ -139,7 +139,18 @@ def block_image(block: Any) -> Any | None:
 
 
 def message_images(content: Any) -> list[Any]:
-    """Image references in a message's content, in order (``[]`` for plain text)."""
+    """Image references in a message's content, in order (``[]`` for plain text).
+
+    Image blocks that carry no bytes or URL (a provider's ``file_id``) are left out.
+    """
     if isinstance(content, str):
         return []
-    return [ref for ref in (block_image(b) for b in content or []) if ref is not None]
+    refs = []
+    for block in content or []:
+        try:
+            ref = block_image(block)
+        except ImageError:  # e.g. {"type": "image", "file_id": ...}: nothing to read here
+            continue
+        if ref is not None:
+            refs.append(ref)
+    return refs

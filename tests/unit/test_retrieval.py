@@ -155,6 +155,7 @@ def test_the_drop_in_node_reads_images_from_the_user_turn():
             {"type": "image", "base64": png64(square("blue")), "mime_type": "image/png"},
             {"type": "image_url", "image_url": {"url": data_url}},
             {"type": "image", "url": "https://example.com/remote.png"},
+            {"type": "image", "file_id": "file-abc123"},  # a provider's upload: skipped
         ]
     )
     refs = latest_user_images([HumanMessage(content="earlier"), message])
