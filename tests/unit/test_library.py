@@ -163,7 +163,7 @@ def test_concurrent_usage_updates_are_not_lost(library):
 
 def test_results_deleted_by_another_process_mid_query_are_skipped(library, monkeypatch):
     """A Chroma server answers a query that races a delete with the deleted id and no
-    document or metadata (44 of 2,624 queries in a stress run); search skips those."""
+    document or metadata (``benchmarks/chroma_delete_race.py``); search skips those."""
     exp = library.add("When counting listed objects, count every named item once.")
     real_query = library.collection.query
 
