@@ -21,6 +21,7 @@ MODULES = [
     "ted_graph.datasets.shapes",
     "ted_graph.images",
     "ted_graph.retrieval",
+    "ted_graph.safety",
 ]
 
 
