@@ -3,7 +3,10 @@
 Start a server, e.g. llama.cpp's with the embedded student's weights:
 
     GGUF=$(python -c "from ted_graph.models import resolve_gguf as r; print(r('smollm2-135m'))")
-    python -m llama_cpp.server --port 8080 --model_alias smollm2 --model "$GGUF"
+    python -m ted_graph.models.llamacpp_server --port 8080 --model_alias smollm2 --model "$GGUF"
+
+(``ted_graph.models.llamacpp_server`` is ``python -m llama_cpp.server`` with the weight
+placement that does not crash AMX machines; any other server works the same.)
 
 then distil and evaluate through it:
 

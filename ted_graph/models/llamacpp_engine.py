@@ -119,6 +119,9 @@ class LlamaEngine:
         n_parallel: most sequences decoded together (one forward pass per step).
         n_batch: most tokens per prefill pass.
         n_threads: CPU threads; default: the usable cores.
+        placement: where the weights live on the CPU (:mod:`ted_graph.models.llamacpp_cpu`);
+            default: ``$TED_LLAMACPP_WEIGHTS``, else ``"auto"`` (never llama.cpp's AMX path,
+            which crashes some AMX machines).
     """
 
     def __init__(
@@ -129,8 +132,11 @@ class LlamaEngine:
         n_parallel: int = 16,
         n_batch: int = 512,
         n_threads: int | None = None,
+        placement: str | None = None,
     ) -> None:
         import llama_cpp as lc
+
+        from ted_graph.models.llamacpp_cpu import placement_params, resolve_placement
 
         if n_parallel < 1 or n_ctx < n_parallel or n_batch < 1:
             raise ValueError("need n_parallel >= 1, n_ctx >= n_parallel and n_batch >= 1")
@@ -142,6 +148,8 @@ class LlamaEngine:
         threads = n_threads or len(os.sched_getaffinity(0))
 
         mparams = lc.llama_model_default_params()
+        self.placement = resolve_placement(lc, placement)
+        self._overrides = placement_params(lc, mparams, model_path, self.placement)
         self._model = lc.llama_model_load_from_file(model_path.encode("utf-8"), mparams)
         if not self._model:
             raise ValueError(f"llama.cpp could not load {model_path!r} (not a valid GGUF file?)")

@@ -25,13 +25,15 @@ def hf_student():
 
 @pytest.fixture(scope="session")
 def llama_endpoint() -> Iterator[str]:
-    """llama.cpp's OpenAI-compatible server with the embedded student, on localhost."""
-    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
+    """llama.cpp's OpenAI-compatible server with the embedded student, on localhost
+    (llama-cpp-python's server through ted-graph's launcher, safe on AMX machines)."""
+    import llama_cpp.server  # noqa: F401  (the test extra's llama-cpp-python[server])
     from ted_graph.models import resolve_gguf
 
     port = free_port()
     command = [
-        sys.executable, "-m", "llama_cpp.server", "--model", resolve_gguf(DEFAULT_STUDENT),
+        sys.executable, "-m", "ted_graph.models.llamacpp_server",
+        "--model", resolve_gguf(DEFAULT_STUDENT),
         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "4096",
     ]  # fmt: skip

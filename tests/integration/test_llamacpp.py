@@ -100,3 +100,31 @@ def test_requests_that_cannot_fit_are_refused_clearly():
         engine.close()
     with pytest.raises(RuntimeError, match="closed"):
         engine.submit([1, 2, 3], 1, SamplingParams())
+
+
+def test_weights_are_placed_without_amx_and_repacked_where_llama_cpp_can():
+    """On a build with AMX, "auto" skips llama.cpp's AMX path (it crashes there) and keeps
+    the REPACK kernels; a Q4_0 copy is repacked and answers like plain CPU buffers."""
+    import llama_cpp as lc
+
+    from ted_graph.models.llamacpp import requantize
+    from ted_graph.models.llamacpp_cpu import build_features, repack_tensors
+
+    features = build_features(lc)
+    engine = LlamaEngine(resolve_gguf(DEFAULT_STUDENT), n_ctx=256, n_parallel=1)
+    assert engine.placement == ("repack" if features.get("AMX_INT8") else "llama.cpp")
+    engine.close()
+    q4_0 = requantize(resolve_gguf(DEFAULT_STUDENT), "q4_0")
+    if features.get("AVX2"):
+        names = repack_tensors(q4_0, features)
+        assert any(n.endswith("ffn_down.weight") for n in names)
+        assert not any(n.startswith("token_embd") for n in names)
+    text = "The capital of France is Paris. The capital of Italy is"
+    outputs = {}
+    for placement in ("repack", "plain"):
+        engine = LlamaEngine(q4_0, n_ctx=256, n_parallel=1, placement=placement)
+        out = engine.generate([engine.tokenize(text)], 1, SamplingParams(max_tokens=8))
+        outputs[placement] = engine.detokenize(out[0][0])
+        engine.close()
+    # same weights, other kernels (activations rounded differently): the same start
+    assert outputs["repack"].split()[:2] == outputs["plain"].split()[:2], outputs
