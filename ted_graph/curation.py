@@ -18,7 +18,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from ted_graph.answers import normalize
 from ted_graph.config import DistillConfig
 from ted_graph.experience import Experience
-from ted_graph.library import ExperienceLibrary
+from ted_graph.library import STORE_ERRORS, ExperienceLibrary
 from ted_graph.prompts import render
 from ted_graph.safety import unsafe_reason
 from ted_graph.structured import (
@@ -57,8 +57,9 @@ class WriteReport:
     added: int = 0
     updated: int = 0
     deleted: int = 0
-    rejected: int = 0
-    failed: int = 0  # critiques whose operations never validated or could not be applied
+    rejected: int = 0  # proposed operations that validation refused
+    unparsed: int = 0  # critiques whose answer held no valid operations, after retries
+    failed: int = 0  # critiques whose valid operations the store failed to apply (undone)
     dropped: int = 0  # lowest-utility experiences removed to stay within max_size
 
     def __iadd__(self, other: WriteReport) -> WriteReport:
@@ -173,14 +174,16 @@ def write_from_critiques(
     for (_, problem), shown, (batch, reason) in zip(critiques, shown_per, answers, strict=True):
         if batch is None:
             logger.info("problem %s: no valid operations (%s)", problem["id"], reason)
-            report.failed += 1
+            report.unparsed += 1
             continue
         try:
             with library.batch(step):  # one critique's operations: all or nothing
                 applied = _apply(library, batch, shown, problem, step=step, cfg=cfg)
                 applied.dropped += cap_size(library, cfg.max_size, step=step)
-        except Exception as exc:  # a store error mid-batch: undone, logged, skipped
-            logger.warning("problem %s: operations undone after an error: %s", problem["id"], exc)
+        except STORE_ERRORS as exc:  # the store failed mid-batch: undone, logged, skipped
+            logger.warning(
+                "problem %s: operations undone after a store error: %s", problem["id"], exc
+            )
             report.failed += 1
             continue
         report += applied
@@ -188,18 +191,13 @@ def write_from_critiques(
 
 
 def cap_size(library: ExperienceLibrary, max_size: int, *, step: int) -> int:
-    """Remove the lowest-utility active experiences beyond ``max_size``; returns how many.
+    """Remove the lowest-utility active experiences beyond ``max_size``; returns how many
+    (:meth:`ExperienceLibrary.cap`).
 
     Writing calls it before each ADD that would overflow (so the library never holds more
     than ``max_size`` active experiences, even inside a batch); compression calls it too.
     """
-    active = library.all()
-    if len(active) <= max_size:
-        return 0
-    ranked = sorted(active, key=lambda e: (e.utility(step), e.updated_step))
-    for exp in ranked[: len(active) - max_size]:
-        library.remove(exp.id, step=step)
-    return len(active) - max_size
+    return library.cap(max_size, step=step)
 
 
 def _apply(

@@ -81,15 +81,24 @@ class DistillResult:
                 f"rollout accuracy: first step {first['rollout_accuracy']:.2f}, "
                 f"last step {last['rollout_accuracy']:.2f}"
             )
-            totals = {
-                key: sum(int(h[key]) for h in self.history)  # type: ignore[literal-required]
-                for key in ("critiqued", "added", "updated", "deleted", "rejected")
-            }
+            keys = ("critiqued", "fallback_critiques", "added", "updated", "deleted",
+                    "rejected", "unparsed", "failed")  # fmt: skip
+            totals = {key: sum(int(h.get(key, 0)) for h in self.history) for key in keys}
+            fallback = totals["fallback_critiques"]
             lines.append(
-                f"teacher: {totals['critiqued']} critiques; library operations: "
+                f"teacher: {totals['critiqued']} critiques"
+                + (f" (+{fallback} fallback: it wrote none)" if fallback else "")
+                + "; library operations: "
                 f"{totals['added']} added, {totals['updated']} updated, {totals['deleted']} "
                 f"deleted, {totals['rejected']} rejected by validation (see docs/algorithm.md)"
             )
+            if totals["unparsed"]:
+                lines.append(f"{totals['unparsed']} critique(s) gave no valid operations")
+            if totals["failed"]:
+                lines.append(
+                    f"WARNING: {totals['failed']} critique(s) failed to write (store errors; "
+                    "each batch was undone; see the log)"
+                )
         return "\n".join(lines)
 
     def save(self, path: str | os.PathLike[str]) -> Path:

@@ -223,11 +223,16 @@ def create_distillation_graph(
             "epoch": step // per_epoch,
             "problems": len(results),
             "rollout_accuracy": sum(x["correct"] for x in rollouts) / max(1, len(rollouts)),
-            "critiqued": sum(1 for r in results if r["critique"]),
+            "critiqued": sum(
+                1 for r in results if r["critique"] and not r.get("critique_fallback")
+            ),
+            "fallback_critiques": sum(1 for r in results if r.get("critique_fallback")),
             "added": writes.get("added", 0),
             "updated": writes.get("updated", 0),
             "deleted": writes.get("deleted", 0),
-            "rejected": writes.get("rejected", 0) + writes.get("failed", 0),
+            "rejected": writes.get("rejected", 0),
+            "unparsed": writes.get("unparsed", 0),
+            "failed": writes.get("failed", 0),
             "compressed": bool(state.get("compressed")),
             "library_size": len(library),
             "seconds": round(time.time() - state.get("step_started", time.time()), 2),

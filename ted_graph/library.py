@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -26,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import chromadb
+import httpx
 from chromadb.config import Settings
+from chromadb.errors import ChromaError
 
 from ted_graph.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedding
 from ted_graph.experience import Experience, Status, experience_id
@@ -41,6 +44,15 @@ __all__ = ["ExperienceLibrary", "EXPORT_FORMAT"]
 EXPORT_FORMAT = "ted-graph/experiences"
 EXPORT_VERSION = 1
 DEFAULT_COLLECTION = "ted_experiences"
+
+STORE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # ConnectionError, TimeoutError, a full disk
+    ChromaError,
+    httpx.HTTPError,  # a Chroma server that went away
+    sqlite3.Error,  # a local Chroma's or a LangGraph SQLite store's database
+)
+"""Errors of the store under a library that a writer may survive (the batch is undone);
+anything else is a bug or bad input and is raised."""
 
 
 def _settings() -> Settings:
@@ -64,6 +76,13 @@ class ExperienceLibrary(Recovery):
         shared: whether several processes may use the library at once, so usage counts
             are appended as events instead of updated in place (:mod:`ted_graph.usage_log`).
             ``None``: yes for a Chroma server or a LangGraph store, no for a local library.
+        max_size: most active experiences the library holds; an :meth:`add` that would
+            pass it first removes the lowest-utility one, and an :meth:`import_json` that
+            would pass it is refused. ``None``: no cap here (distillation still caps at
+            ``DistillConfig.max_size``).
+
+    Every write path (:meth:`add`, :meth:`update`, :meth:`merge`, :meth:`import_json`)
+    refuses a text that :func:`ted_graph.safety.unsafe_reason` flags, with ``ValueError``.
 
     Example:
         >>> lib = ExperienceLibrary.in_memory()
@@ -82,7 +101,11 @@ class ExperienceLibrary(Recovery):
         device: str = "cpu",
         images: ImageRetrieval | ImageMode = "auto",
         shared: bool | None = None,
+        max_size: int | None = None,
     ) -> None:
+        if max_size is not None and max_size < 1:
+            raise ValueError(f"max_size must be at least 1, got {max_size}")
+        self.max_size = max_size
         os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
         self.embedding_function = SentenceTransformerEmbedding(embedder, device=device)
         if not isinstance(images, ImageRetrieval):
@@ -245,12 +268,35 @@ class ExperienceLibrary(Recovery):
     ) -> Experience:
         """Add an experience; adding the same text again returns the existing record.
 
-        A text that was removed or merged before is re-activated with its statistics.
+        A text that was removed or merged before is re-activated with its statistics. On a
+        library with :attr:`max_size`, a new active record first makes room by removing
+        the lowest-utility ones.
+
+        Raises:
+            ValueError: the text is empty or unsafe (:func:`ted_graph.safety.unsafe_reason`).
         """
-        text = _clean(text)
+        return self._add(text, step, source_ids, tags, domain, make_room=True)
+
+    def _add(
+        self,
+        text: str,
+        step: int,
+        source_ids: Iterable[str],
+        tags: Iterable[str] = (),
+        domain: str = "",
+        *,
+        make_room: bool,
+    ) -> Experience:
+        text = _checked(text)
         id_ = experience_id(text)
         found = self._get_ids([id_], pending=False)
         existing = found[0] if found else None
+        if (
+            make_room
+            and self.max_size is not None
+            and (existing is None or existing.status != "active")
+        ):
+            self.cap(self.max_size - 1, step=step)  # room first: the cap holds at every write
         self._journal_before({id_: existing}, step)
         if existing is not None:
             existing.source_ids = _union(existing.source_ids, source_ids)
@@ -275,12 +321,18 @@ class ExperienceLibrary(Recovery):
     def update(
         self, id: str, text: str, *, step: int = 0, source_ids: Iterable[str] = ()
     ) -> Experience:
-        """Replace an active experience's text (re-embedded), keeping its id and statistics."""
+        """Replace an active experience's text (re-embedded), keeping its id and statistics.
+
+        Raises:
+            KeyError: no active experience has this id.
+            ValueError: the text is empty or unsafe (:func:`ted_graph.safety.unsafe_reason`).
+        """
+        text = _checked(text)
         exp = self._require(id)
         if exp.status != "active":
             raise KeyError(f"experience {id!r} is {exp.status}, not active")
         self._journal_before({id: exp}, step)
-        exp.text = _clean(text)
+        exp.text = text
         exp.version += 1
         exp.updated_step = step
         exp.source_ids = _union(exp.source_ids, source_ids)
@@ -297,6 +349,20 @@ class ExperienceLibrary(Recovery):
         return exp
 
     @locked
+    def cap(self, max_size: int, *, step: int = 0) -> int:
+        """Remove the lowest-utility active experiences beyond ``max_size``; returns how many.
+
+        Ties go to the least recently written first.
+        """
+        active = self.all()
+        if len(active) <= max_size:
+            return 0
+        ranked = sorted(active, key=lambda e: (e.utility(step), e.updated_step))
+        for exp in ranked[: len(active) - max_size]:
+            self.remove(exp.id, step=step)
+        return len(active) - max_size
+
+    @locked
     def merge(self, ids: Sequence[str], text: str, *, step: int = 0) -> Experience:
         """Replace several experiences by one with ``text``; statistics are summed.
 
@@ -307,7 +373,8 @@ class ExperienceLibrary(Recovery):
             self.fold_usage()  # the merged record sums counters: fold pending ones first
         olds = [self._require(i) for i in ids]
         self._journal_before({o.id: o for o in olds}, step)
-        merged = self.add(text, step=step, source_ids=[s for o in olds for s in o.source_ids])
+        # no room to make: the result replaces at least one active record
+        merged = self._add(text, step, [s for o in olds for s in o.source_ids], make_room=False)
         for old in olds:
             if old.id == merged.id:
                 continue
@@ -413,6 +480,14 @@ class ExperienceLibrary(Recovery):
             if why:
                 raise ValueError(f"{source}: experiences[{i}]: refused, the text {why}")
             exps.append(exp)
+        if self.max_size is not None:
+            incoming = {e.id for e in exps if e.status == "active"}
+            kept = {e.id for e in self.all()} - {e.id for e in exps if e.status != "active"}
+            if len(kept | incoming) > self.max_size:
+                raise ValueError(
+                    f"{source}: importing would leave {len(kept | incoming)} active "
+                    f"experiences, more than this library's max_size={self.max_size}"
+                )
         for active, target, other in (
             (True, self.collection, self.archive),
             (False, self.archive, self.collection),
@@ -544,6 +619,15 @@ def _clean(text: str) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValueError("an experience needs a non-empty text")
     return " ".join(text.split())
+
+
+def _checked(text: str) -> str:
+    """``text`` cleaned, or ``ValueError`` when it is empty or unsafe to put in a prompt."""
+    text = _clean(text)
+    why = unsafe_reason(text)
+    if why:
+        raise ValueError(f"experience refused: the text {why}")
+    return text
 
 
 def _union(first: Iterable[str], second: Iterable[str]) -> list[str]:

@@ -8,6 +8,7 @@ solution to the problem is cached from an earlier epoch.
 
 from __future__ import annotations
 
+import logging
 import re
 import zlib
 from collections.abc import Callable
@@ -43,6 +44,8 @@ __all__ = [
 
 _LABEL_LINE = re.compile(r"^\s*\**\s*(helpful|misleading)\s+advice\s*\**\s*:(.*)$", re.I | re.M)
 
+logger = logging.getLogger(__name__)
+
 
 class ProblemOutput(TypedDict, total=False):
     """What a problem's run hands back to the batch (merged by the parent's reducers)."""
@@ -59,6 +62,7 @@ class ProblemState(ProblemOutput, total=False):
     experiences: list[RetrievedExperience]
     rollouts: list[Rollout]
     critique: str | None
+    critique_fallback: bool
     helpful_ids: list[str]
     misleading_ids: list[str]
 
@@ -188,13 +192,24 @@ def build_problem_graph(
         critique, helpful, misleading = parse_critique(
             ask([problem_message(prompt, problem)]), experiences
         )
-        if not critique:  # weak teachers sometimes answer with the label lines alone
+        fallback = not critique
+        if fallback:  # weak teachers sometimes answer with the label lines alone
+            logger.info(
+                "problem %s: the teacher's comparison had no critique; writing from its "
+                "solution and the answer instead (prompts/fallback_critique.jinja)",
+                problem["id"],
+            )
             critique = render(
                 "fallback_critique",
                 answer=problem["answer"],
                 teacher_solution=state.get("teacher_solution") or "",
             )
-        return {"critique": critique, "helpful_ids": helpful, "misleading_ids": misleading}
+        return {
+            "critique": critique,
+            "critique_fallback": fallback,
+            "helpful_ids": helpful,
+            "misleading_ids": misleading,
+        }
 
     def finish(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
         problem = state["problem"]
@@ -209,6 +224,7 @@ def build_problem_graph(
             "previous_accuracy": state.get("previous_accuracy"),
             "teacher_solution": state.get("teacher_solution"),
             "critique": state.get("critique"),
+            "critique_fallback": bool(state.get("critique_fallback")),
             "helpful_ids": state.get("helpful_ids", []),
             "misleading_ids": state.get("misleading_ids", []),
         }

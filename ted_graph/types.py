@@ -52,6 +52,8 @@ class ProblemResult(TypedDict):
     previous_accuracy: float | None
     teacher_solution: str | None
     critique: str | None
+    critique_fallback: bool
+    """The teacher gave no critique; ``critique`` is prompts/fallback_critique.jinja."""
     helpful_ids: list[str]
     misleading_ids: list[str]
 
@@ -64,10 +66,18 @@ class StepRecord(TypedDict):
     problems: int
     rollout_accuracy: float
     critiqued: int
+    """Problems the teacher critiqued itself (fallback critiques not counted)."""
+    fallback_critiques: int
+    """Problems whose critique was the fallback (the teacher wrote none)."""
     added: int
     updated: int
     deleted: int
     rejected: int
+    """Proposed operations that validation refused."""
+    unparsed: int
+    """Critiques whose answer held no valid operations (after the writer's retries)."""
+    failed: int
+    """Critiques whose operations the store failed to apply (each batch undone)."""
     compressed: bool
     library_size: int
     seconds: float

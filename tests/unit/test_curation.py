@@ -140,7 +140,7 @@ def test_write_skips_when_json_never_validates(library):
     report = write_from_critique(
         library, ask, "c", PROBLEM, step=0, cfg=DistillConfig(writer_retries=1)
     )
-    assert report.failed == 1 and len(library) == 0 and len(calls) == 2
+    assert report.unparsed == 1 and report.failed == 0 and len(library) == 0 and len(calls) == 2
 
 
 def test_max_operations_caps_writes(library):

@@ -101,3 +101,24 @@ def test_distill_reports_usage_and_calls_on_step(make_model, teacher, problems):
     )
     assert seen == [(h["step"], h["library_size"]) for h in result.history]
     assert result.usage and all(u["completion_tokens"] > 0 for u in result.usage.values())
+
+
+def test_a_fallback_critique_is_logged_and_counted_apart(make_model, problems, caplog):
+    import logging
+
+    from fakes import teacher_rule
+
+    def label_lines_only(prompt):
+        if "reviewing a student's attempts" in prompt:
+            return "Helpful advice: none\nMisleading advice: none"
+        return teacher_rule(prompt)
+
+    with caplog.at_level(logging.INFO, logger="ted_graph.nodes"):
+        result = distill(
+            make_model(lambda p: "Answer: 99"), make_model(label_lines_only), problems[:2],
+            epochs=1, n=1, batch_size=2, progress=False,
+        )  # fmt: skip
+    (step,) = result.history
+    assert step["critiqued"] == 0 and step["fallback_critiques"] == 2
+    assert caplog.text.count("the teacher's comparison had no critique") == 2
+    assert "(+2 fallback: it wrote none)" in result.summary()
