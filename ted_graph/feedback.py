@@ -124,8 +124,9 @@ def learn_from_feedback(
         config: writing settings (``max_words``, ``max_operations``, ...).
         step: the step stamped on the changes; default: the library's latest.
 
-    Without a teacher to say which experience misled, a wrong answer counts against every
-    experience in its prompt; with one, only against those the critique names.
+    Without a critique to say which experience misled (no teacher, or feedback with only a
+    score, which a teacher cannot critique), a wrong answer counts against every experience
+    in its prompt; with one, only against those the critique names.
 
     Example:
         >>> lib = ExperienceLibrary.in_memory()
@@ -152,7 +153,8 @@ def learn_from_feedback(
     step = _current_step(library) if step is None else step
     report = FeedbackReport(correct=correct)
 
-    if not correct and teacher is not None and ("answer" in fb or "correction" in fb):
+    critiqued = not correct and teacher is not None and ("answer" in fb or "correction" in fb)
+    if critiqued:
         shown = [e for e in (library.get(i) for i in ids) if e is not None]
         shown_records = [{"id": e.id, "text": e.text, "score": 0.0} for e in shown]
         ask = teacher_asker(teacher, cfg)
@@ -172,7 +174,7 @@ def learn_from_feedback(
         if critique:
             written = write_from_critique(library, ask, critique, problem, step=step, cfg=cfg)
             report.writes = {k: v for k, v in vars(written).items()}
-    blamed = set(report.misleading) if teacher is not None else set(ids)
+    blamed = set(report.misleading) if critiqued else set(ids)
     usage = {i: (1, 1 if correct else 0, 1 if not correct and i in blamed else 0) for i in ids}
     library.record_usage(usage, step=step)
     report.recorded = [i for i in ids if library.get(i) is not None]

@@ -81,3 +81,16 @@ def test_a_teacher_critiques_a_wrong_answer_blames_and_writes(make_model, librar
     assert report.writes["added"] == 1
     assert NEW in [e.text for e in library.all()]
     assert stats(library, exp.id) == (1, 0, 0) and stats(library, other.id) == (1, 0, 1)
+
+
+def test_a_wrong_score_blames_every_experience_with_or_without_a_teacher(make_model, library):
+    """A score alone cannot be critiqued, so a teacher changes nothing: all used are blamed."""
+    exp = library.add(LESSON)
+    teacher = make_model(lambda prompt: pytest.fail("the teacher was asked: " + prompt[:80]))
+    for model in (None, teacher):
+        report = learn_from_feedback(
+            library, question=QUESTION, response="Answer: 6", experiences=[exp.id],
+            feedback={"score": 0}, teacher=model,
+        )  # fmt: skip
+        assert report.correct is False and report.critique is None
+    assert stats(library, exp.id) == (2, 0, 2)
