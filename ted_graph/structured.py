@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
@@ -90,17 +90,17 @@ _MAX_CHARS = 200_000  # far beyond any teacher reply; bounds the work on hostile
 _MAX_STARTS = 32
 
 
-def _balanced_object(text: str) -> str | None:
-    """The first balanced ``{...}`` in ``text`` (string-aware), or ``None``.
+def _balanced_objects(text: str) -> Iterator[str]:
+    """The balanced ``{...}`` spans of ``text`` (string-aware), first to last.
 
-    Only the first ``_MAX_STARTS`` opening braces are tried, so an answer full of
-    unbalanced braces costs linear, not quadratic, time.
+    At most ``_MAX_STARTS`` opening braces are tried, so an answer full of unbalanced
+    braces costs linear, not quadratic, time.
     """
     text = text[:_MAX_CHARS]
     start, tries = text.find("{"), 0
     while start != -1 and tries < _MAX_STARTS:
         tries += 1
-        depth, in_str, escape = 0, False, False
+        depth, in_str, escape, end = 0, False, False, -1
         for i in range(start, len(text)):
             ch = text[i]
             if in_str:
@@ -117,25 +117,18 @@ def _balanced_object(text: str) -> str | None:
             elif ch == "}":
                 depth -= 1
                 if depth == 0:
-                    return text[start : i + 1]
-        start = text.find("{", start + 1)
-    return None
+                    end = i
+                    break
+        if end >= 0:
+            yield text[start : end + 1]
+            start = text.find("{", end + 1)
+        else:
+            start = text.find("{", start + 1)
 
 
-def parse_json_object(text: str) -> dict[str, Any]:
-    """Parse the first JSON object in a model response, repairing common slips.
-
-    Raises:
-        ValueError: no JSON object could be recovered.
-    """
-    cleaned = re.sub(r"```(?:json)?", "", text)
-    candidate = _balanced_object(cleaned)
-    if candidate is None:
-        raise ValueError("no JSON object found in the answer")
-    attempts = [
-        candidate,
-        re.sub(r",\s*([}\]])", r"\1", candidate),  # trailing commas
-    ]
+def _load_object(candidate: str) -> dict[str, Any]:
+    """``candidate`` as a JSON object, repairing trailing commas and single quotes."""
+    attempts = [candidate, re.sub(r",\s*([}\]])", r"\1", candidate)]  # trailing commas
     attempts.append(re.sub(r"'", '"', attempts[-1]))  # single quotes
     last_error: Exception | None = None
     for attempt in attempts:
@@ -150,6 +143,33 @@ def parse_json_object(text: str) -> dict[str, Any]:
             return value
         last_error = ValueError("the JSON is not an object")
     raise ValueError(f"invalid JSON: {last_error}")
+
+
+def parse_json_object(text: str, required: Sequence[str] = ()) -> dict[str, Any]:
+    """Parse the first JSON object in a model response that has every ``required`` key
+    (else the first JSON object), repairing common slips: code fences, trailing commas,
+    single quotes.
+
+    Raises:
+        ValueError: no JSON object could be recovered.
+    """
+    cleaned = re.sub(r"```(?:json)?", "", text)
+    first: dict[str, Any] | None = None
+    error: Exception | None = None
+    for candidate in _balanced_objects(cleaned):
+        try:
+            value = _load_object(candidate)
+        except ValueError as exc:
+            error = error or exc
+            continue
+        if all(key in value for key in required):
+            return value
+        first = value if first is None else first
+    if first is not None:
+        return first  # validation says what it lacks
+    if error is None:
+        raise ValueError("no JSON object found in the answer")
+    raise error
 
 
 def generate_structured(
@@ -188,6 +208,7 @@ def generate_structured_batch(
     an in-process model answers them in one batched forward pass.
     """
     results: list[tuple[M | None, str | None]] = [(None, "no answer")] * len(requests)
+    required = [name for name, field in schema.model_fields.items() if field.is_required()]
     histories = [list(r) for r in requests]
     todo = list(range(len(requests)))
     for attempt in range(retries + 1):
@@ -197,7 +218,8 @@ def generate_structured_batch(
         still: list[int] = []
         for i, text in zip(todo, texts, strict=True):
             try:
-                results[i] = (schema.model_validate(parse_json_object(text)), None)
+                value = parse_json_object(text, required)
+                results[i] = (schema.model_validate(value), None)
                 continue
             except (ValueError, ValidationError) as exc:
                 reason = _short_error(exc)

@@ -19,7 +19,13 @@ from ted_graph.structured import (
     ],
 )
 def test_parse_json_object_recovers_common_slips(text):
-    assert isinstance(parse_json_object(text), dict)
+    assert parse_json_object(text, ["operations"]) == {"operations": []}
+
+
+def test_parse_json_object_takes_the_first_object_without_required_keys():
+    text = 'prefix {"a": "brace } in string"} {"operations": []}'
+    assert parse_json_object(text) == {"a": "brace } in string"}
+    assert parse_json_object('{"a": 1} and {"b": 2}', ["operations"]) == {"a": 1}
 
 
 def test_parse_json_object_fails_clearly():
