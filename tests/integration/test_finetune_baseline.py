@@ -9,8 +9,9 @@ from ted_graph.models import DEFAULT_STUDENT, load_chat_model
 from ted_graph.models.local import local_backend
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-finetune_module = pytest.importorskip("finetune")
-pytest.importorskip("peft")
+import finetune as finetune_module  # noqa: E402  (benchmarks/finetune.py; needs peft)
+
+pytestmark = pytest.mark.integration
 
 PROBLEMS = [
     {"id": "a", "question": "How many legs do two cats have?", "answer": "8"},

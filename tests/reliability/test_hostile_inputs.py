@@ -130,6 +130,8 @@ def test_hostile_library_calls_raise_clear_errors(tmp_path):
         library.remove("exp-nope")
     assert library.search("x" * 1_000_000, k=3) == []  # empty library: nothing embedded
     exp = library.add("When counting listed objects, count every named item once.")
+    # a 1 MB query is embedded (the embedder truncates it to its window) and answered
+    assert [e.id for e, _ in library.search("count the apples " * 60_000, k=3)] == [exp.id]
     assert [e.id for e, _ in library.search("🍎" * 10_000 + "\x00", k=1)] == [exp.id]
     assert library.search("anything", k=0) == [] and library.search("", k=5) == []
     with pytest.raises(ValueError, match="must lie in"):
