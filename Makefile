@@ -42,7 +42,7 @@ bench-conditions: bench-install
 	$(PYTHON) benchmarks/breakdown.py
 	$(PYTHON) benchmarks/report.py
 
-# One task, 8 training and 30 test problems: a few minutes.
+# One task, 4 training and 30 test problems: a few minutes.
 bench-subset: bench-install
 	$(PYTHON) benchmarks/conditions.py --subset
 	$(PYTHON) benchmarks/report.py --pairs default-subset --no-write

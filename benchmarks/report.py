@@ -193,6 +193,13 @@ def rejections(folder: Path, run: str) -> tuple[dict[str, int], list[str]]:
     return reasons, examples
 
 
+def write_totals(record: dict[str, Any]) -> dict[str, int]:
+    """A distillation run's library operations, summed over its steps. Runs made before
+    the ``unparsed`` and ``failed`` counts existed counted both inside ``rejected``."""
+    keys = ("critiqued", "added", "updated", "deleted", "rejected", "unparsed", "failed")
+    return {k: sum(int(h.get(k, 0)) for h in record["history"]) for k in keys}
+
+
 def analysis(folders: dict[str, Path]) -> list[str]:
     """What TED wrote, where it was retrieved, and which answers it changed."""
     lines: list[str] = []
@@ -201,10 +208,7 @@ def analysis(folders: dict[str, Path]) -> list[str]:
         ted = run_record(folder, "ted")
         if ted is None or "ted" not in results or "student" not in results:
             continue
-        totals = {
-            k: sum(int(h[k]) for h in ted["history"])
-            for k in ("critiqued", "added", "updated", "deleted", "rejected")
-        }
+        totals = write_totals(ted)
         exps = experiences(folder, "ted")
         base = {p["id"]: p for p in results["student"].predictions}
         mine = results["ted"].predictions
@@ -219,6 +223,14 @@ def analysis(folders: dict[str, Path]) -> list[str]:
             f"least one; {changed} answers changed against the student alone, {fixed} "
             f"wrong → right and {broke} right → wrong."
         )
+        alone = run_record(folder, "no_teacher")
+        if alone is not None:
+            own = write_totals(alone)
+            lines.append(
+                f"Without a teacher (the student critiquing itself): {own['critiqued']} "
+                f"critiques, {own['added']} added, {own['rejected']} rejected by validation; "
+                f"{len(experiences(folder, 'no_teacher'))} active at the end."
+            )
         reasons, examples = rejections(folder, "ted")
         if reasons:
             listed = "; ".join(
