@@ -15,8 +15,9 @@ install:
 install-test: install
 	$(PIP) install -e ".[llamacpp,test]"
 
+# QUICKSTART_ARGS: options of examples/quickstart.py (CI runs a small job this way).
 quickstart: install
-	$(PYTHON) examples/quickstart.py
+	$(PYTHON) examples/quickstart.py $(QUICKSTART_ARGS)
 
 test: install-test
 	$(PYTHON) -m pytest

@@ -1,0 +1,64 @@
+"""Grammars (llama.cpp GBNF) that make a local teacher's structured answers always parse.
+
+A small teacher writing free JSON fails often: prose around it, a missing brace, the
+prompt's ``<placeholder>`` echoed back, a lesson not of the form "When ..., ...". For
+in-process llama.cpp models the writer's answer is decoded under :func:`operations_grammar`
+instead: every answer is an operations object whose lessons come as two fields,
+``situation`` and ``advice``, which :func:`lesson_text` assembles into "When <situation>,
+<advice>." Angle brackets and line breaks cannot occur in a field, so placeholders cannot
+be echoed. Other models get the same prompt and may answer the same fields (or ``text``);
+:mod:`ted_graph.structured` validates both.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["operations_grammar", "lesson_text"]
+
+_LEADING_WORD = re.compile(r"^(?:when|if|whenever)\b[\s,]*", re.IGNORECASE)
+
+
+def lesson_text(situation: str, advice: str) -> str:
+    """``"When <situation>, <advice>."`` from the two fields of a constrained lesson.
+
+    >>> lesson_text("when counting listed objects,", "add the quantities")
+    'When counting listed objects, add the quantities.'
+    """
+    situation = _LEADING_WORD.sub("", " ".join(situation.split())).rstrip(" ,.;:")
+    advice = " ".join(advice.split()).strip(" ,")
+    situation, advice = _lower_first(situation), _lower_first(advice)
+    if advice and advice[-1] not in ".!?":
+        advice += "."
+    return f"When {situation}, {advice}"
+
+
+def _lower_first(text: str) -> str:
+    """``text`` with its first letter lowered, unless it starts an acronym ("BIG-bench")."""
+    if text[:1].isupper() and not text[1:2].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def operations_grammar(max_operations: int, max_words: int, *, max_ids: int = 9) -> str:
+    """GBNF for ``{"operations": [...]}`` with at most ``max_operations`` ADD, UPDATE or
+    DELETE operations; ids are ``E1`` to ``E<max_ids>``, each field at most about
+    ``max_words`` words (six characters a word) and free of ``<``, ``>``, quotes,
+    backslashes and line breaks."""
+    if max_operations < 1:
+        return 'root ::= "{" ws "\\"operations\\":" ws "[]" ws "}" ws\nws ::= [ \\t\\n]{0,12}'
+    chars = max(40, 6 * max_words)
+    more = f"(ws \",\" ws op){{0,{max_operations - 1}}}" if max_operations > 1 else ""
+    return "\n".join(
+        [
+            f'root ::= "{{" ws "\\"operations\\":" ws "[" ws (op {more})? ws "]" ws "}}" ws',
+            "op ::= add | update | delete",
+            'add ::= "{" ws "\\"op\\":" ws "\\"ADD\\"," ws fields ws "}"',
+            'update ::= "{" ws "\\"op\\":" ws "\\"UPDATE\\"," ws id "," ws fields ws "}"',
+            'delete ::= "{" ws "\\"op\\":" ws "\\"DELETE\\"," ws id ws "}"',
+            f'id ::= "\\"id\\":" ws "\\"E" [1-{min(max(max_ids, 1), 9)}] "\\""',
+            'fields ::= "\\"situation\\":" ws field "," ws "\\"advice\\":" ws field',
+            f'field ::= "\\"" [^"\\\\<>\\n\\r]{{8,{chars}}} "\\""',
+            "ws ::= [ \\t\\n]{0,12}",
+        ]
+    )

@@ -1,0 +1,156 @@
+"""Lessons verified before they enter the library (ted-graph's step beyond the paper).
+
+A teacher's lesson can be wrong ("count each type only once") or noise. Before a proposed
+ADD or UPDATE is written, the student solves the lesson's source problem and up to
+``verify_problems`` similar training problems (nearest by embedding) twice: with the
+experiences retrieval gives it now, and with the candidate added to them (for an UPDATE:
+in place of the text it replaces). ``verify_rollouts`` sampled rollouts each, all in one
+batched call. The candidate is kept only if the share of right answers rises by at least
+``verify_margin``; the measured lift is stored on the record and counts in its utility.
+GEPA accepts a prompt change the same way: only when a minibatch improves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.language_models import BaseChatModel
+
+from ted_graph.answers import extract_answer, grade
+from ted_graph.config import DistillConfig
+from ted_graph.library import ExperienceLibrary
+from ted_graph.models.generation import generate
+from ted_graph.prompting import retrieval_query, retrieve_experiences, student_messages
+from ted_graph.types import Problem, RetrievedExperience
+
+__all__ = ["Candidate", "Verdict", "Verifier"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A lesson to try: its text, the problem it came from, the id it would replace."""
+
+    text: str
+    problem: Problem
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What trying a candidate measured: right-answer shares without and with it."""
+
+    without: float
+    with_: float
+    rollouts: int  # rollouts per condition
+
+    @property
+    def lift(self) -> float:
+        return self.with_ - self.without
+
+
+class Verifier:
+    """Tries candidate lessons on the student (see the module docstring).
+
+    Args:
+        student: the student model.
+        library: the library being written (its retrieval gives the "without" prompts).
+        trainset: the training problems the similar ones are drawn from.
+        cfg: ``verify_problems``, ``verify_rollouts``, ``temperature``, retrieval and
+            token settings.
+    """
+
+    def __init__(
+        self,
+        student: BaseChatModel,
+        library: ExperienceLibrary,
+        trainset: Sequence[Problem],
+        cfg: DistillConfig,
+    ) -> None:
+        self.student = student
+        self.library = library
+        self.problems = list(trainset)
+        self.cfg = cfg
+        self._index = {p["id"]: i for i, p in enumerate(self.problems)}
+        self._vectors: np.ndarray | None = None
+
+    def neighbours(self, problem: Problem, m: int) -> list[Problem]:
+        """The ``m`` training problems most similar to ``problem`` (itself excluded)."""
+        if m <= 0 or len(self.problems) < 2:
+            return []
+        if self._vectors is None:  # embedded once, on first use
+            texts = [retrieval_query(p) for p in self.problems]
+            vectors = np.asarray(self.library.embedding_function(texts), dtype=np.float32)
+            self._vectors = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
+        own = self._index.get(problem["id"])
+        if own is None:
+            query = np.asarray(
+                self.library.embedding_function([retrieval_query(problem)])[0], dtype=np.float32
+            )
+            query /= np.linalg.norm(query) + 1e-12
+        else:
+            query = self._vectors[own]
+        sims = self._vectors @ query
+        order = [int(i) for i in np.argsort(-sims) if int(i) != own]
+        return [self.problems[i] for i in order[:m]]
+
+    def verdicts(self, candidates: Sequence[Candidate]) -> list[Verdict]:
+        """Measure every candidate; all rollouts go to the student in one call."""
+        if not candidates:
+            return []
+        cfg = self.cfg
+        prompts, keys = [], {}
+        plan: list[list[tuple[Problem, int, int]]] = []  # per candidate: (problem, without, with)
+        for cand in candidates:
+            rows = []
+            for problem in [cand.problem, *self.neighbours(cand.problem, cfg.verify_problems)]:
+                shown = retrieve_experiences(
+                    self.library, problem, k=cfg.k, min_similarity=cfg.min_similarity,
+                    max_tokens=cfg.max_experience_tokens,
+                )  # fmt: skip
+                tried = _with_candidate(shown, cand)
+                indices = []
+                for exps in (shown, tried):
+                    key = (problem["id"], tuple(e["text"] for e in exps))
+                    if key not in keys:  # one baseline per problem and library state
+                        keys[key] = len(prompts)
+                        prompts.append(student_messages(problem, exps))
+                    indices.append(keys[key])
+                rows.append((problem, indices[0], indices[1]))
+            plan.append(rows)
+        outputs = generate(
+            self.student,
+            prompts,
+            n=cfg.verify_rollouts,
+            temperature=cfg.temperature,
+            max_tokens=cfg.student_max_tokens,
+            seed=cfg.seed,
+            batch_size=cfg.generation_batch_size,
+        )
+        verdicts = []
+        for rows in plan:
+            right = {"without": 0, "with": 0}
+            total = 0
+            for problem, without, with_ in rows:
+                for name, index in (("without", without), ("with", with_)):
+                    right[name] += sum(
+                        grade(extract_answer(text, problem.get("choices")), problem)
+                        for text in outputs[index]
+                    )
+                total += len(outputs[without])
+            verdicts.append(Verdict(right["without"] / total, right["with"] / total, total))
+        return verdicts
+
+
+def _with_candidate(
+    shown: list[RetrievedExperience], cand: Candidate
+) -> list[RetrievedExperience]:
+    """``shown`` with the candidate in: in place of the record it replaces, else first."""
+    entry: RetrievedExperience = {"id": "candidate", "text": cand.text, "score": 1.0}
+    if cand.replaces and any(e["id"] == cand.replaces for e in shown):
+        return [entry if e["id"] == cand.replaces else e for e in shown]
+    return [entry, *shown]
