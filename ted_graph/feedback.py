@@ -21,9 +21,9 @@ from typing_extensions import TypedDict
 
 from ted_graph.answers import extract_answer, is_correct
 from ted_graph.config import DistillConfig
-from ted_graph.curation import write_from_critique
+from ted_graph.curation import write_from_critiques
 from ted_graph.library import ExperienceLibrary
-from ted_graph.nodes import parse_critique, teacher_asker
+from ted_graph.nodes import parse_critique, teacher_asker, writer_asker_many
 from ted_graph.prompting import problem_message, problem_text
 from ted_graph.prompts import render
 from ted_graph.types import Problem, RetrievedExperience
@@ -172,7 +172,10 @@ def learn_from_feedback(
         )
         report.critique, report.misleading = critique or None, misleading
         if critique:
-            written = write_from_critique(library, ask, critique, problem, step=step, cfg=cfg)
+            write = writer_asker_many(teacher, cfg)
+            written = write_from_critiques(
+                library, write, [(critique, problem)], step=step, cfg=cfg
+            )
             report.writes = {k: v for k, v in vars(written).items()}
     blamed = set(report.misleading) if critiqued else set(ids)
     usage = {i: (1, 1 if correct else 0, 1 if not correct and i in blamed else 0) for i in ids}

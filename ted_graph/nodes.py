@@ -22,6 +22,7 @@ from typing_extensions import TypedDict
 
 from ted_graph.answers import extract_answer, grade
 from ted_graph.config import DistillConfig
+from ted_graph.grammar import operations_grammar
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models.generation import generate
 from ted_graph.prompting import (
@@ -35,6 +36,7 @@ from ted_graph.types import Problem, ProblemResult, RetrievedExperience, Rollout
 
 __all__ = [
     "teacher_asker_many",
+    "writer_asker_many",
     "ProblemState",
     "ProblemOutput",
     "build_problem_graph",
@@ -68,9 +70,10 @@ class ProblemState(ProblemOutput, total=False):
 
 
 def teacher_asker_many(
-    teacher: BaseChatModel, cfg: DistillConfig
+    teacher: BaseChatModel, cfg: DistillConfig, *, grammar: str | None = None
 ) -> Callable[[list[list[BaseMessage]]], list[str]]:
-    """A function that sends several requests to the teacher (greedy) at once."""
+    """A function that sends several requests to the teacher (greedy) at once, decoded
+    under ``grammar`` where the teacher is a llama.cpp model."""
 
     def ask_many(requests: list[list[BaseMessage]]) -> list[str]:
         outputs = generate(
@@ -79,10 +82,22 @@ def teacher_asker_many(
             max_tokens=cfg.teacher_max_tokens,
             batch_size=cfg.generation_batch_size,
             repetition_penalty=cfg.teacher_repetition_penalty,
+            grammar=grammar,
         )
         return [o[0] for o in outputs]
 
     return ask_many
+
+
+def writer_asker_many(
+    teacher: BaseChatModel, cfg: DistillConfig
+) -> Callable[[list[list[BaseMessage]]], list[str]]:
+    """:func:`teacher_asker_many` for experience writing: constrained to the operations
+    grammar (:func:`ted_graph.grammar.operations_grammar`) when ``cfg.constrained_writing``."""
+    grammar = (
+        operations_grammar(cfg.max_operations, cfg.max_words) if cfg.constrained_writing else None
+    )
+    return teacher_asker_many(teacher, cfg, grammar=grammar)
 
 
 def teacher_asker(teacher: BaseChatModel, cfg: DistillConfig) -> Callable[[list[BaseMessage]], str]:

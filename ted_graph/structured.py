@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from ted_graph.grammar import lesson_text
 from ted_graph.prompts import render
 
 __all__ = [
@@ -35,11 +36,25 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class Operation(BaseModel):
-    """One proposed change to the experience library."""
+    """One proposed change to the experience library.
+
+    A lesson is its ``text``, or two fields that are assembled into it: ``situation`` and
+    ``advice`` become "When <situation>, <advice>." (:func:`ted_graph.grammar.lesson_text`).
+    """
 
     op: Literal["ADD", "UPDATE", "DELETE", "NONE"]
     id: str | None = None
     text: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _assemble(cls, value: Any) -> Any:
+        if isinstance(value, dict) and not value.get("text"):
+            situation, advice = value.get("situation"), value.get("advice")
+            if isinstance(situation, str) and isinstance(advice, str):
+                if situation.strip() and advice.strip():
+                    value = {**value, "text": lesson_text(situation, advice)}
+        return value
 
     @field_validator("op", mode="before")
     @classmethod
@@ -80,7 +95,7 @@ class Rewrite(BaseModel):
 
 
 _EXAMPLES: dict[type[BaseModel], str] = {
-    OperationBatch: '{"operations": [{"op": "ADD", "text": "When ..., ..."}]}',
+    OperationBatch: '{"operations": [{"op": "ADD", "situation": "...", "advice": "..."}]}',
     MergeDecision: '{"merge": true, "text": "When ..., ..."} or {"merge": false}',
     Rewrite: '{"text": "When ..., ..."}',
 }

@@ -65,6 +65,7 @@ def generate(
     max_concurrency: int = 8,
     repetition_penalty: float = 1.0,
     min_tokens: int = 0,
+    grammar: str | None = None,
 ) -> list[list[str]]:
     """Generate ``n`` completions for each prompt.
 
@@ -83,6 +84,9 @@ def generate(
             small models fall into under greedy decoding.
         min_tokens: for in-process models, suppress end-of-sequence before this many new
             tokens (benchmarks use it to time fixed-length generation).
+        grammar: a llama.cpp GBNF grammar (root rule ``root``) that llama.cpp models decode
+            under, so their output always matches it; other models ignore it (their output
+            is validated as usual).
 
     Returns:
         ``out[i][j]`` is the ``j``-th completion of prompt ``i``.
@@ -104,6 +108,7 @@ def generate(
             seed=seed,
             repetition_penalty=repetition_penalty,
             min_tokens=min_tokens,
+            grammar=grammar,
         )
     elif (backend := local_backend(model)) is not None:
         out = _generate_local(

@@ -201,7 +201,9 @@ class ChatLlamaCppBatched(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         n = int(kwargs.pop("n", self.n))
-        allowed = {"max_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "seed"}
+        allowed = {
+            "max_tokens", "temperature", "top_p", "top_k", "repetition_penalty", "seed", "grammar",
+        }  # fmt: skip
         unknown = set(kwargs) - allowed - {"min_tokens"}
         if unknown:
             raise TypeError(f"unsupported generation arguments: {sorted(unknown)}")

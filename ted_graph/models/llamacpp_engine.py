@@ -48,7 +48,8 @@ class SamplingParams:
     ``temperature == 0`` is greedy decoding (then ``n`` identical sequences are decoded
     once). ``repetition_penalty`` is llama.cpp's repeat penalty over the last 64 tokens,
     prompt included, close to transformers' ``repetition_penalty``. ``min_tokens`` masks
-    end-of-generation tokens until that many tokens were produced.
+    end-of-generation tokens until that many tokens were produced. ``grammar`` (GBNF, root
+    rule ``root``) constrains every token, so the output always matches it.
     """
 
     max_tokens: int = 256
@@ -58,6 +59,7 @@ class SamplingParams:
     repetition_penalty: float = 1.0
     min_tokens: int = 0
     seed: int | None = None
+    grammar: str | None = None
 
     @property
     def greedy(self) -> bool:
@@ -459,9 +461,17 @@ class LlamaEngine:
         """A llama.cpp sampler chain for one sequence, or None for plain argmax."""
         lc = self._lc
         params = request.params
-        if params.greedy and params.repetition_penalty == 1.0:
+        if params.greedy and params.repetition_penalty == 1.0 and not params.grammar:
             return None
         chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
+        if params.grammar:  # first: every later step sees only tokens the grammar allows
+            grammar = lc.llama_sampler_init_grammar(
+                self._vocab, params.grammar.encode("utf-8"), b"root"
+            )
+            if not grammar:
+                lc.llama_sampler_free(chain)
+                raise ValueError("llama.cpp could not parse the grammar (GBNF, root rule 'root')")
+            lc.llama_sampler_chain_add(chain, grammar)
         if params.min_tokens > 0:
             eog = self._eog_tokens()
             biases = (lc.llama_logit_bias * len(eog))()
@@ -475,6 +485,8 @@ class LlamaEngine:
             penalties = lc.llama_sampler_init_penalties(
                 self.n_vocab, 64, params.repetition_penalty, 0.0, 0.0
             )
+            for token in request.tokens[-64:]:  # the prompt counts, as in transformers
+                lc.llama_sampler_accept(penalties, token)  # (not the grammar: it is output's)
             lc.llama_sampler_chain_add(chain, penalties)
         if params.greedy:
             lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
@@ -485,9 +497,6 @@ class LlamaEngine:
                 lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(params.top_p, 1))
             lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(params.temperature))
             lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(_seed(params, index)))
-        if params.repetition_penalty != 1.0:
-            for token in request.tokens[-64:]:  # the prompt counts, as in transformers
-                lc.llama_sampler_accept(chain, token)
         return chain
 
 

@@ -128,3 +128,17 @@ def test_weights_are_placed_without_amx_and_repacked_where_llama_cpp_can():
         engine.close()
     # same weights, other kernels (activations rounded differently): the same start
     assert outputs["repack"].split()[:2] == outputs["plain"].split()[:2], outputs
+
+
+def test_the_writer_grammar_makes_every_answer_parse(model):
+    """Even the 135M model, which rarely writes valid JSON, answers in the grammar."""
+    from ted_graph.grammar import operations_grammar
+    from ted_graph.structured import OperationBatch, parse_json_object
+
+    prompt = [HumanMessage("Write lessons about counting objects as JSON operations.")]
+    outputs = generate(model, [prompt], n=3, max_tokens=400, temperature=0.8, seed=1,
+                       grammar=operations_grammar(2, 30))[0]  # fmt: skip
+    for text in outputs:
+        batch = OperationBatch.model_validate(parse_json_object(text, ["operations"]))
+        assert len(batch.operations) <= 2
+        assert all(o.text.startswith("When ") and "<" not in o.text for o in batch.operations)
