@@ -35,6 +35,15 @@ class DistillConfig:
         max_words: length limit of one experience; a proposal over twice as long is rejected
             when written, one over the limit is rewritten during compression.
         writer_retries: follow-up requests allowed when the teacher's JSON is invalid.
+        verify: try each valid ADD/UPDATE on the student before it is written, and keep it
+            only if the student's share of right answers rises (:mod:`ted_graph.verification`).
+        verify_problems: similar training problems a candidate is tried on, besides its own.
+        verify_rollouts: sampled student rollouts per problem and condition.
+        verify_margin: least rise in the share of right answers (with the candidate minus
+            without) for a candidate to be kept.
+        constrained_writing: decode an in-process (llama.cpp) teacher's experience writing
+            under a grammar, so every answer is a valid operations object whose lessons
+            are assembled from a situation and an advice (:mod:`ted_graph.grammar`).
         compress_every: compress every this many steps (and after the last step, and
             whenever the library exceeds ``max_size``); 0 disables the schedule, the size cap
             still applies.
@@ -61,6 +70,11 @@ class DistillConfig:
     max_operations: int = 3
     max_words: int = 50
     writer_retries: int = 1
+    constrained_writing: bool = True
+    verify: bool = False
+    verify_problems: int = 2
+    verify_rollouts: int = 2
+    verify_margin: float = 0.1
     compress_every: int = 5
     max_size: int = 50
     merge_threshold: float = 0.85
@@ -79,6 +93,7 @@ class DistillConfig:
             "max_words",
             "max_size",
             "generation_batch_size",
+            "verify_rollouts",
         )
         for name in positive:
             if getattr(self, name) < 1:
@@ -90,10 +105,11 @@ class DistillConfig:
             "writer_retries",
             "min_uses",
             "max_experience_tokens",
+            "verify_problems",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"DistillConfig.{name} must not be negative")
-        for name in ("min_similarity", "merge_threshold", "min_utility"):
+        for name in ("min_similarity", "merge_threshold", "min_utility", "verify_margin"):
             if not -1.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"DistillConfig.{name} must lie in [-1, 1]")
         if self.teacher_repetition_penalty <= 0:

@@ -23,11 +23,13 @@ from ted_graph.prompts import render
 from ted_graph.safety import unsafe_reason
 from ted_graph.structured import (
     MergeDecision,
+    Operation,
     OperationBatch,
     Rewrite,
     generate_structured_batch,
 )
 from ted_graph.types import Problem
+from ted_graph.verification import Candidate, Verdict, Verifier
 
 __all__ = [
     "form_problem",
@@ -58,6 +60,7 @@ class WriteReport:
     updated: int = 0
     deleted: int = 0
     rejected: int = 0  # proposed operations that validation refused
+    unverified: int = 0  # valid lessons that did not raise the student's success when tried
     unparsed: int = 0  # critiques whose answer held no valid operations, after retries
     failed: int = 0  # critiques whose valid operations the store failed to apply (undone)
     dropped: int = 0  # lowest-utility experiences removed to stay within max_size
@@ -145,13 +148,17 @@ def write_from_critiques(
     *,
     step: int,
     cfg: DistillConfig,
+    verifier: Verifier | None = None,
 ) -> WriteReport:
     """Let the teacher turn critiques into library operations, validate and apply them.
 
     For each critique the teacher sees the most similar existing experiences as
     ``E1..Ek`` and may refine (UPDATE) or delete them; ids it invents are rejected. All
-    critiques of a step are sent in one batched request; the operations are then applied in
-    the order of ``critiques``.
+    critiques of a step are sent in one batched request. With a ``verifier``, every valid
+    ADD and UPDATE of the step is then tried on the student in one batched call and kept
+    only if it raised the share of right answers by ``cfg.verify_margin``
+    (:mod:`ted_graph.verification`). The operations are applied in the order of
+    ``critiques``.
     """
     report = WriteReport()
     shown_per: list[list[Experience]] = []
@@ -171,14 +178,19 @@ def write_from_critiques(
     answers = generate_structured_batch(
         ask_many, requests, OperationBatch, retries=cfg.writer_retries
     )
-    for (_, problem), shown, (batch, reason) in zip(critiques, shown_per, answers, strict=True):
+    verdicts = _verify(library, answers, critiques, shown_per, verifier, cfg)
+    for i, ((_, problem), shown, (batch, reason)) in enumerate(
+        zip(critiques, shown_per, answers, strict=True)
+    ):
         if batch is None:
             logger.info("problem %s: no valid operations (%s)", problem["id"], reason)
             report.unparsed += 1
             continue
         try:
             with library.batch(step):  # one critique's operations: all or nothing
-                applied = _apply(library, batch, shown, problem, step=step, cfg=cfg)
+                applied = _apply(
+                    library, batch, shown, problem, step=step, cfg=cfg, verdicts=verdicts[i]
+                )
                 applied.dropped += cap_size(library, cfg.max_size, step=step)
         except STORE_ERRORS as exc:  # the store failed mid-batch: undone, logged, skipped
             logger.warning(
@@ -188,6 +200,45 @@ def write_from_critiques(
             continue
         report += applied
     return report
+
+
+def _target(op: Operation, shown: list[Experience]) -> str | None:
+    """The library id an UPDATE or DELETE names (``E2`` or a real id), if it was shown."""
+    labels = {f"E{i}": e.id for i, e in enumerate(shown, start=1)}
+    labels.update({e.id: e.id for e in shown})
+    return labels.get((op.id or "").strip().strip("[]").upper()) or labels.get(op.id or "")
+
+
+def _verify(
+    library: ExperienceLibrary,
+    answers: Sequence[tuple[OperationBatch | None, str | None]],
+    critiques: Sequence[tuple[str, Problem]],
+    shown_per: Sequence[list[Experience]],
+    verifier: Verifier | None,
+    cfg: DistillConfig,
+) -> list[dict[int, Verdict]]:
+    """Verdicts for the valid ADD and UPDATE operations of every batch, by operation index."""
+    out: list[dict[int, Verdict]] = [{} for _ in critiques]
+    if verifier is None:
+        return out
+    where: list[tuple[int, int]] = []
+    candidates: list[Candidate] = []
+    for i, ((_, problem), shown, (batch, _)) in enumerate(
+        zip(critiques, shown_per, answers, strict=True)
+    ):
+        for j, op in enumerate((batch.operations if batch else [])[: cfg.max_operations]):
+            if op.op not in ("ADD", "UPDATE") or op.text is None:
+                continue
+            if generality_problem(op.text, problem, cfg.max_words) or unsafe_reason(op.text):
+                continue  # rejected anyway, not worth trying
+            target = _target(op, shown) if op.op == "UPDATE" else None
+            if op.op == "UPDATE" and target is None:
+                continue
+            where.append((i, j))
+            candidates.append(Candidate(op.text, problem, replaces=target))
+    for (i, j), verdict in zip(where, verifier.verdicts(candidates), strict=True):
+        out[i][j] = verdict
+    return out
 
 
 def cap_size(library: ExperienceLibrary, max_size: int, *, step: int) -> int:
@@ -208,14 +259,14 @@ def _apply(
     *,
     step: int,
     cfg: DistillConfig,
+    verdicts: dict[int, Verdict] | None = None,
 ) -> WriteReport:
     report = WriteReport()
-    labels = {f"E{i}": e.id for i, e in enumerate(shown, start=1)}
-    labels.update({e.id: e.id for e in shown})
-    for op in batch.operations[: cfg.max_operations]:
+    verdicts = verdicts or {}
+    for j, op in enumerate(batch.operations[: cfg.max_operations]):
         if op.op == "NONE":
             continue
-        target = labels.get((op.id or "").strip().strip("[]").upper()) or labels.get(op.id or "")
+        target = _target(op, shown)
         current = library.get(target) if target else None
         if op.op in ("UPDATE", "DELETE") and (current is None or current.status != "active"):
             logger.info("problem %s: %s of unknown id %r rejected", problem["id"], op.op, op.id)
@@ -227,15 +278,24 @@ def _apply(
                 logger.info("problem %s: experience rejected, %s: %r", problem["id"], why, op.text)
                 report.rejected += 1
                 continue
+        verdict = verdicts.get(j)
+        if verdict is not None and verdict.lift < cfg.verify_margin:
+            logger.info(
+                "problem %s: experience not verified, success %.2f -> %.2f over %d rollouts: %r",
+                problem["id"], verdict.without, verdict.with_, verdict.rollouts, op.text,
+            )  # fmt: skip
+            report.unverified += 1
+            continue
+        measured = {"lift": verdict.lift, "verified": verdict.rollouts} if verdict else {}
         if op.op == "ADD":
             assert op.text is not None
             if len(library) >= cfg.max_size:  # make room first: the cap holds at every write
                 report.dropped += cap_size(library, cfg.max_size - 1, step=step)
-            library.add(op.text, step=step, source_ids=[problem["id"]])
+            library.add(op.text, step=step, source_ids=[problem["id"]], **measured)
             report.added += 1
         elif op.op == "UPDATE":
             assert op.text is not None and target is not None
-            library.update(target, op.text, step=step, source_ids=[problem["id"]])
+            library.update(target, op.text, step=step, source_ids=[problem["id"]], **measured)
             report.updated += 1
         elif op.op == "DELETE":
             assert target is not None

@@ -82,7 +82,7 @@ class DistillResult:
                 f"last step {last['rollout_accuracy']:.2f}"
             )
             keys = ("critiqued", "fallback_critiques", "added", "updated", "deleted",
-                    "rejected", "unparsed", "failed")  # fmt: skip
+                    "rejected", "unverified", "unparsed", "failed")  # fmt: skip
             totals = {key: sum(int(h.get(key, 0)) for h in self.history) for key in keys}
             fallback = totals["fallback_critiques"]
             lines.append(
@@ -90,7 +90,8 @@ class DistillResult:
                 + (f" (+{fallback} fallback: it wrote none)" if fallback else "")
                 + "; library operations: "
                 f"{totals['added']} added, {totals['updated']} updated, {totals['deleted']} "
-                f"deleted, {totals['rejected']} rejected by validation (see docs/algorithm.md)"
+                f"deleted, {totals['rejected']} rejected by validation, {totals['unverified']} "
+                "refused by verification (see docs/algorithm.md)"
             )
             if totals["unparsed"]:
                 lines.append(f"{totals['unparsed']} critique(s) gave no valid operations")

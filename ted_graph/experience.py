@@ -37,7 +37,10 @@ class Experience:
     Usage statistics count *rollouts*: ``retrieved`` is how many student rollouts had the
     experience in their prompt, ``helpful`` how many of those were right, and ``harmful``
     how many were wrong while the teacher's critique blamed the experience or the problem's
-    accuracy fell since the previous visit.
+    accuracy fell since the previous visit. ``lift`` is the rise in the student's share of
+    right answers that verification measured before the lesson entered
+    (:mod:`ted_graph.verification`), over ``verified`` rollouts per condition; 0 and 0 for
+    an unverified lesson.
     """
 
     id: str
@@ -54,12 +57,15 @@ class Experience:
     helpful: int = 0
     harmful: int = 0
     last_used_step: int = -1
+    lift: float = 0.0
+    verified: int = 0
 
     def utility(self, step: int | None = None, half_life: float = RECENCY_HALF_LIFE) -> float:
         """Smoothed helpful rate weighted by recency, in ``[0, 1]``.
 
-        ``(helpful + 1) / (helpful + harmful + 2)`` (a Beta(1, 1) prior, so an unused
-        experience scores 0.5), multiplied by ``0.5 ** (idle / half_life)`` where ``idle`` is
+        ``(helpful + 1 + g) / (helpful + harmful + 2 + g)``, a Beta(1, 1) prior (an unused,
+        unverified experience scores 0.5) plus ``g = max(lift, 0) * verified`` helpful
+        pseudo-counts from verification, multiplied by ``0.5 ** (idle / half_life)`` where ``idle`` is
         the number of steps since the experience was last retrieved (no decay if it never
         was, or if ``step`` is not given). This formula is ted-graph's choice, not the
         paper's.
@@ -68,7 +74,8 @@ class Experience:
             >>> Experience(id="e", text="t", helpful=8, harmful=0).utility()
             0.9
         """
-        rate = (self.helpful + 1) / (self.helpful + self.harmful + 2)
+        bonus = max(self.lift, 0.0) * self.verified
+        rate = (self.helpful + 1 + bonus) / (self.helpful + self.harmful + 2 + bonus)
         if step is None or self.last_used_step < 0:
             return rate
         idle = max(0, step - self.last_used_step)

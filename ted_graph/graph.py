@@ -31,7 +31,8 @@ from typing_extensions import TypedDict
 from ted_graph.config import DistillConfig
 from ted_graph.curation import compress_library, write_from_critiques
 from ted_graph.library import ExperienceLibrary
-from ted_graph.nodes import build_problem_graph, teacher_asker_many
+from ted_graph.nodes import build_problem_graph, teacher_asker_many, writer_asker_many
+from ted_graph.verification import Verifier
 from ted_graph.types import Problem, ProblemResult, StepRecord
 
 __all__ = ["DistillState", "create_distillation_graph", "total_steps"]
@@ -190,9 +191,13 @@ def create_distillation_graph(
         # then the teacher writes for every critique of the step in one batched request
         problems = {p["id"]: p for p in state.get("batch") or []}
         critiques = [(r["critique"], problems[r["problem_id"]]) for r in results if r["critique"]]
-        report = write_from_critiques(
-            library, teacher_asker_many(teacher, cfg), critiques, step=step, cfg=cfg
+        verifier = (
+            Verifier(student, library, state["trainset"], cfg) if cfg.verify and critiques else None
         )
+        report = write_from_critiques(
+            library, writer_asker_many(teacher, cfg), critiques, step=step, cfg=cfg,
+            verifier=verifier,
+        )  # fmt: skip
         return {
             "writes": {k: v for k, v in vars(report).items()},
             "accuracy": {r["problem_id"]: r["accuracy"] for r in results},
@@ -231,6 +236,7 @@ def create_distillation_graph(
             "updated": writes.get("updated", 0),
             "deleted": writes.get("deleted", 0),
             "rejected": writes.get("rejected", 0),
+            "unverified": writes.get("unverified", 0),
             "unparsed": writes.get("unparsed", 0),
             "failed": writes.get("failed", 0),
             "compressed": bool(state.get("compressed")),

@@ -265,17 +265,24 @@ class ExperienceLibrary(Recovery):
         source_ids: Iterable[str] = (),
         tags: Iterable[str] = (),
         domain: str = "",
+        lift: float | None = None,
+        verified: int = 0,
     ) -> Experience:
         """Add an experience; adding the same text again returns the existing record.
 
         A text that was removed or merged before is re-activated with its statistics. On a
         library with :attr:`max_size`, a new active record first makes room by removing
-        the lowest-utility ones.
+        the lowest-utility ones. ``lift`` and ``verified`` record what verification measured
+        (:attr:`Experience.lift`).
 
         Raises:
             ValueError: the text is empty or unsafe (:func:`ted_graph.safety.unsafe_reason`).
         """
-        return self._add(text, step, source_ids, tags, domain, make_room=True)
+        exp = self._add(text, step, source_ids, tags, domain, make_room=True)
+        if lift is not None:
+            exp.lift, exp.verified = lift, verified
+            self._store([exp])
+        return exp
 
     def _add(
         self,
@@ -319,7 +326,14 @@ class ExperienceLibrary(Recovery):
 
     @locked
     def update(
-        self, id: str, text: str, *, step: int = 0, source_ids: Iterable[str] = ()
+        self,
+        id: str,
+        text: str,
+        *,
+        step: int = 0,
+        source_ids: Iterable[str] = (),
+        lift: float | None = None,
+        verified: int = 0,
     ) -> Experience:
         """Replace an active experience's text (re-embedded), keeping its id and statistics.
 
@@ -336,6 +350,8 @@ class ExperienceLibrary(Recovery):
         exp.version += 1
         exp.updated_step = step
         exp.source_ids = _union(exp.source_ids, source_ids)
+        if lift is not None:
+            exp.lift, exp.verified = lift, verified
         self.collection.update(ids=[id], documents=[exp.text], metadatas=[exp.to_metadata()])
         return exp
 

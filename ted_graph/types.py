@@ -74,6 +74,8 @@ class StepRecord(TypedDict):
     deleted: int
     rejected: int
     """Proposed operations that validation refused."""
+    unverified: int
+    """Valid lessons that verification refused (the student did not do better with them)."""
     unparsed: int
     """Critiques whose answer held no valid operations (after the writer's retries)."""
     failed: int

@@ -24,6 +24,8 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path):
         student_max_tokens=48,
         teacher_max_tokens=160,
         progress=False,
+        verify=True,  # every valid lesson is tried on the real student first
+        verify_problems=1,
     )
     (step,) = result.history
     assert step["problems"] == 2 and step["step"] == 0
@@ -32,7 +34,8 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path):
     assert step["critiqued"] + step["fallback_critiques"] == len(result.teacher_solutions)
     assert result.teacher_solutions, "the 135M student solved both problems: pick others"
     # the teacher's writer answered for every critique, and each answer was accounted for
-    outcomes = sum(step[k] for k in ("added", "updated", "deleted", "rejected", "unparsed"))
+    keys = ("added", "updated", "deleted", "rejected", "unverified", "unparsed")
+    outcomes = sum(step[k] for k in keys)
     assert outcomes >= 1 and step["failed"] == 0
     # what the run wrote is on disk and general
     reopened = ExperienceLibrary(tmp_path / "lib")
@@ -40,6 +43,7 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path):
     assert step["library_size"] == len(reopened)
     problems = {p["id"]: p for p in train}
     for exp in reopened.all():
+        assert exp.verified > 0 and exp.lift > 0  # what entered was measured to help
         assert exp.source_ids and set(exp.source_ids) <= set(problems)
         for pid in exp.source_ids:
             assert generality_problem(exp.text, problems[pid], 50) is None
