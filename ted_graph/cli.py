@@ -15,6 +15,7 @@ import click
 
 from ted_graph.config import DistillConfig
 from ted_graph.experience import format_table
+from ted_graph.models import DEFAULT_STUDENT, DEFAULT_TEACHER
 
 _DEFAULTS = DistillConfig()
 
@@ -232,9 +233,9 @@ def cli(verbose: int) -> None:
 @cli.command()
 @click.argument("dataset")
 @_library_options
-@click.option("--student", default="smollm2-135m", show_default=True, help="Student model spec.")
+@click.option("--student", default=DEFAULT_STUDENT, show_default=True, help="Student model spec.")
 @click.option(
-    "--teacher", default="qwen2.5-coder-0.5b", show_default=True, help="Teacher model spec."
+    "--teacher", default=DEFAULT_TEACHER, show_default=True, help="Teacher model spec."
 )
 @click.option(
     "--epochs",
@@ -461,7 +462,7 @@ def import_cmd(
 @cli.command("eval")
 @click.argument("dataset")
 @_library_options
-@click.option("--student", default="smollm2-135m", show_default=True, help="Student model spec.")
+@click.option("--student", default=DEFAULT_STUDENT, show_default=True, help="Student model spec.")
 @click.option("--no-library", is_flag=True, help="Evaluate the student alone (no experiences).")
 @click.option(
     "--experiences",
@@ -556,7 +557,7 @@ def eval_cmd(
 @cli.command()
 @click.argument("questions")
 @_library_options
-@click.option("--student", default="smollm2-135m", show_default=True, help="Student model spec.")
+@click.option("--student", default=DEFAULT_STUDENT, show_default=True, help="Student model spec.")
 @click.option(
     "--teacher",
     default=None,

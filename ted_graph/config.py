@@ -63,7 +63,7 @@ class DistillConfig:
     k: int = 5
     min_similarity: float = 0.2
     max_experience_tokens: int = 400
-    student_max_tokens: int = 256
+    student_max_tokens: int = 320
     teacher_max_tokens: int = 384
     teacher_repetition_penalty: float = 1.1
     skip_solved: bool = True

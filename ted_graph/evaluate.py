@@ -157,7 +157,7 @@ def evaluate(
     k: int = 5,
     min_similarity: float = 0.2,
     max_experience_tokens: int = 400,
-    max_tokens: int = 256,
+    max_tokens: int = 320,
     batch_size: int | None = None,
     progress: bool = True,
     desc: str = "evaluating",

@@ -51,11 +51,18 @@ __all__ = [
     "PACKAGED",
     "DEFAULT_STUDENT",
     "DEFAULT_TEACHER",
+    "FAST_STUDENT",
+    "FAST_TEACHER",
 ]
 
-#: The embedded default pair: both run offline from pip-installed weights.
-DEFAULT_STUDENT = "smollm2-135m"
-DEFAULT_TEACHER = "qwen2.5-coder-0.5b"
+#: The embedded default pair: both run offline from pip-installed weights. The 0.5B student
+#: reasons under the student prompt and uses advice; the 1.5B teacher is clearly stronger
+#: on the bundled tasks' training splits (benchmarks/pairs.py; BENCHMARKS.md).
+DEFAULT_STUDENT = "qwen2.5-coder-0.5b"
+DEFAULT_TEACHER = "qwen2.5-coder-1.5b"
+#: The fastest pair, for tests of the machinery: SmolLM2-135M is too small to use advice.
+FAST_STUDENT = "smollm2-135m"
+FAST_TEACHER = "qwen2.5-coder-0.5b"
 
 
 _TRANSFORMERS_ONLY = {"device", "dtype", "quantize"}

@@ -4,23 +4,23 @@ from collections.abc import Iterator
 import pytest
 from servers import free_port, serving
 
-from ted_graph.models import DEFAULT_STUDENT, DEFAULT_TEACHER, load_chat_model
+from ted_graph.models import FAST_STUDENT, FAST_TEACHER, load_chat_model
 
 
 @pytest.fixture(scope="session")
 def student():
-    return load_chat_model(DEFAULT_STUDENT)
+    return load_chat_model(FAST_STUDENT)
 
 
 @pytest.fixture(scope="session")
 def real_teacher():
-    return load_chat_model(DEFAULT_TEACHER)
+    return load_chat_model(FAST_TEACHER)
 
 
 @pytest.fixture(scope="session")
 def hf_student():
     """The default student on the transformers backend (the reference)."""
-    return load_chat_model(f"transformers:{DEFAULT_STUDENT}")
+    return load_chat_model(f"transformers:{FAST_STUDENT}")
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +33,7 @@ def llama_endpoint() -> Iterator[str]:
     port = free_port()
     command = [
         sys.executable, "-m", "ted_graph.models.llamacpp_server",
-        "--model", resolve_gguf(DEFAULT_STUDENT),
+        "--model", resolve_gguf(FAST_STUDENT),
         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", "4096",
     ]  # fmt: skip

@@ -23,7 +23,9 @@ def run(script, *args, timeout=600):
 
 
 def test_quickstart_distils_and_compares(tmp_path):
+    # the fast pair: CI runs the default pair in .ci/run (the README's first command)
     out = run("quickstart.py", "--train", "1", "--test", "3", "-n", "2", "--batch-size", "1",
+              "--student", "smollm2-135m", "--teacher", "qwen2.5-coder-0.5b",
               "--out", str(tmp_path / "run"))  # fmt: skip
     assert "[distill]" in out and "student + experiences:" in out and "cost of distilling" in out
     assert (tmp_path / "run" / "result" / "result.json").exists()

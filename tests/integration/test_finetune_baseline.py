@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ted_graph.models import DEFAULT_STUDENT, load_chat_model
+from ted_graph.models import FAST_STUDENT, load_chat_model
 from ted_graph.models.local import local_backend
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -25,7 +25,7 @@ SOLUTIONS = [
 
 @pytest.mark.parametrize("method", ["lora", "full"])
 def test_finetuning_changes_the_weights_the_chat_model_uses(method):
-    student = load_chat_model(f"transformers:{DEFAULT_STUDENT}")
+    student = load_chat_model(f"transformers:{FAST_STUDENT}")
     model, _ = local_backend(student)
     before = model.lm_head.weight.detach().clone() if method == "full" else None
     q_before = model.model.layers[0].self_attn.q_proj.weight.detach().clone()

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 
 from ted_graph.models import (
-    DEFAULT_STUDENT,
+    FAST_STUDENT,
     ChatLlamaCppBatched,
     generate,
     load_chat_model,
@@ -22,19 +22,19 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def model() -> ChatLlamaCppBatched:
-    chat = load_chat_model(f"llamacpp:{DEFAULT_STUDENT}")
+    chat = load_chat_model(f"llamacpp:{FAST_STUDENT}")
     assert isinstance(chat, ChatLlamaCppBatched)
     return chat
 
 
 def test_auto_backend_picks_llamacpp_for_packaged_weights():
-    assert isinstance(load_chat_model(DEFAULT_STUDENT), ChatLlamaCppBatched)
+    assert isinstance(load_chat_model(FAST_STUDENT), ChatLlamaCppBatched)
 
 
 def test_prompt_tokens_match_the_transformers_chat_template(model):
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_weights(DEFAULT_STUDENT))
+    tokenizer = AutoTokenizer.from_pretrained(resolve_weights(FAST_STUDENT))
     messages = [HumanMessage("How many legs do two cats have?")]
     text = tokenizer.apply_chat_template(
         to_chat_dicts(messages), add_generation_prompt=True, tokenize=False
@@ -89,7 +89,7 @@ def test_min_and_max_tokens_are_exact(model, penalty):
 
 
 def test_requests_that_cannot_fit_are_refused_clearly():
-    engine = LlamaEngine(resolve_gguf(DEFAULT_STUDENT), n_ctx=256, n_parallel=2)
+    engine = LlamaEngine(resolve_gguf(FAST_STUDENT), n_ctx=256, n_parallel=2)
     try:
         with pytest.raises(ValueError, match="n_ctx"):
             engine.submit(list(range(1000, 1200)), 1, SamplingParams(max_tokens=100))
@@ -111,10 +111,10 @@ def test_weights_are_placed_without_amx_and_repacked_where_llama_cpp_can():
     from ted_graph.models.llamacpp_cpu import build_features, repack_tensors
 
     features = build_features(lc)
-    engine = LlamaEngine(resolve_gguf(DEFAULT_STUDENT), n_ctx=256, n_parallel=1)
+    engine = LlamaEngine(resolve_gguf(FAST_STUDENT), n_ctx=256, n_parallel=1)
     assert engine.placement == ("repack" if features.get("AMX_INT8") else "llama.cpp")
     engine.close()
-    q4_0 = requantize(resolve_gguf(DEFAULT_STUDENT), "q4_0")
+    q4_0 = requantize(resolve_gguf(FAST_STUDENT), "q4_0")
     if features.get("AVX2"):
         names = repack_tensors(q4_0, features)
         assert any(n.endswith("ffn_down.weight") for n in names)
