@@ -304,6 +304,10 @@ def _apply(
     return report
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
 def compress_library(
     library: ExperienceLibrary, ask_many: AskMany, *, step: int, cfg: DistillConfig
 ) -> CompressionReport:
@@ -319,11 +323,20 @@ def compress_library(
             report.removed += 1
     # 2. merge near-duplicates: similarity proposes (disjoint pairs, most similar first),
     #    the teacher decides
+    #    the teacher decides; texts with the same words (case and punctuation aside) are
+    #    merged at once, keeping the better one's text
     pairs, taken = [], set()
     for first, second, _ in library.similar_pairs(cfg.merge_threshold):
-        if first.id not in taken and second.id not in taken:
-            pairs.append((first, second))
-            taken.update({first.id, second.id})
+        if first.id in taken or second.id in taken:
+            continue
+        taken.update({first.id, second.id})
+        if _words(first.text) == _words(second.text):
+            keep = max((first, second), key=lambda e: (e.utility(step), e.retrieved))
+            with library.batch(step):
+                library.merge([first.id, second.id], keep.text, step=step)
+            report.merged += 1
+            continue
+        pairs.append((first, second))
     decisions = generate_structured_batch(
         ask_many,
         [

@@ -16,6 +16,7 @@ import re
 
 __all__ = ["operations_grammar", "lesson_text"]
 
+_TEXT = '[^"\\\\<>\\n\\r]'  # a field's characters: no quote, backslash, <, > or line break
 _LEADING_WORD = re.compile(r"^(?:when|if|whenever)\b[\s,]*", re.IGNORECASE)
 
 
@@ -42,12 +43,12 @@ def _lower_first(text: str) -> str:
 
 def operations_grammar(max_operations: int, max_words: int, *, max_ids: int = 9) -> str:
     """GBNF for ``{"operations": [...]}`` with at most ``max_operations`` ADD, UPDATE or
-    DELETE operations; ids are ``E1`` to ``E<max_ids>``, each field at most about
-    ``max_words`` words (six characters a word) and free of ``<``, ``>``, quotes,
-    backslashes and line breaks."""
+    DELETE operations; ids are ``E1`` to ``E<max_ids>``; the two fields together hold at
+    most about ``max_words`` words (six characters a word: a third for the situation, two
+    thirds for the advice), free of ``<``, ``>``, quotes, backslashes and line breaks."""
     if max_operations < 1:
         return 'root ::= "{" ws "\\"operations\\":" ws "[]" ws "}" ws\nws ::= [ \\t\\n]{0,12}'
-    chars = max(40, 6 * max_words)
+    situation, advice = max(24, 2 * max_words), max(40, 4 * max_words)
     more = f"(ws \",\" ws op){{0,{max_operations - 1}}}" if max_operations > 1 else ""
     return "\n".join(
         [
@@ -57,8 +58,9 @@ def operations_grammar(max_operations: int, max_words: int, *, max_ids: int = 9)
             'update ::= "{" ws "\\"op\\":" ws "\\"UPDATE\\"," ws id "," ws fields ws "}"',
             'delete ::= "{" ws "\\"op\\":" ws "\\"DELETE\\"," ws id ws "}"',
             f'id ::= "\\"id\\":" ws "\\"E" [1-{min(max(max_ids, 1), 9)}] "\\""',
-            'fields ::= "\\"situation\\":" ws field "," ws "\\"advice\\":" ws field',
-            f'field ::= "\\"" [^"\\\\<>\\n\\r]{{8,{chars}}} "\\""',
+            'fields ::= "\\"situation\\":" ws situation "," ws "\\"advice\\":" ws advice',
+            f'situation ::= "\\"" {_TEXT}{{8,{situation}}} "\\""',
+            f'advice ::= "\\"" {_TEXT}{{8,{advice}}} "\\""',
             "ws ::= [ \\t\\n]{0,12}",
         ]
     )

@@ -198,3 +198,20 @@ def test_compression_caps_size_by_utility(library):
     assert report.dropped == 2 and len(library) == 3
     assert library.get(exps[0].id).status == "removed"
     assert library.get(exps[1].id).status == "active"
+
+
+def test_identical_lessons_are_merged_without_asking_the_teacher(library):
+    from ted_graph.curation import compress_library
+
+    a = library.add("When counting listed objects, add up every quantity given.")
+    b = library.add("When counting listed objects: add up every quantity given!")
+    library.record_usage({b.id: (4, 4, 0)}, step=0)
+    asked = []
+    report = compress_library(
+        library, lambda batch: asked.extend(batch) or ["{}"] * len(batch), step=1,
+        cfg=DistillConfig(merge_threshold=0.85),
+    )  # fmt: skip
+    assert report.merged == 1 and asked == []
+    (kept,) = library.all()
+    assert kept.text == b.text and kept.retrieved == 4
+    assert library.get(a.id).status == "merged"
