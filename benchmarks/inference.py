@@ -13,7 +13,11 @@ batches of 1, 4, 16 and 64 sequences:
 * **transformers**: float32 on the same weights dequantized (``quantize="none"``).
 
 ``--quantizations`` runs the llama.cpp backends on the GGUF as shipped (``native``) and on
-copies requantized once by llama.cpp (``q4_0``, ``q8_0``).
+copies requantized once by llama.cpp (``q4_0``, ``q8_0``). ``--placements`` runs "ours"
+with each weight placement of :mod:`ted_graph.models.llamacpp_cpu` (``repack``: AMX off,
+REPACK kept; ``plain``: no extra buffer types; ``llama.cpp``: its own choice, AMX first).
+A placement is first tried in a child process: one that crashes there (llama.cpp's AMX
+path on some AMX machines) is reported with its signal instead of killing the benchmark.
 
 Reported per batch: decode tokens/s (generation steps only), prefill tokens/s, and
 end-to-end generated tokens/s (``batch * new_tokens / wall time``, prefill included). The
@@ -29,6 +33,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,9 +43,24 @@ from ted_graph.models.llamacpp_engine import LlamaEngine, SamplingParams
 from ted_graph.models.registry import resolve_gguf
 
 
-def bench_ours(path: str, batches: list[int], prompt: int, new: int) -> dict[int, dict[str, float]]:
+def crashes(path: str, placement: str) -> int | None:
+    """The signal that kills a tiny generation with ``placement`` in a child process."""
+    code = (
+        "import sys; from ted_graph.models.llamacpp_engine import LlamaEngine, SamplingParams;"
+        "e = LlamaEngine(sys.argv[1], n_ctx=512, n_parallel=1, placement=sys.argv[2]);"
+        "e.generate([list(range(1000, 1100))], 1, SamplingParams(max_tokens=4)); e.close()"
+    )
+    run = subprocess.run([sys.executable, "-c", code, path, placement], capture_output=True)
+    return -run.returncode if run.returncode < 0 else (None if run.returncode == 0 else 0)
+
+
+def bench_ours(
+    path: str, batches: list[int], prompt: int, new: int, placement: str | None = None
+) -> dict[int, dict[str, float]]:
     top = max(batches)
-    engine = LlamaEngine(path, n_parallel=top, n_ctx=top * (prompt + new) + 256)
+    engine = LlamaEngine(
+        path, n_parallel=top, n_ctx=top * (prompt + new) + 256, placement=placement
+    )
     tokens = list(range(1000, 1000 + prompt))
     params = SamplingParams(max_tokens=new, min_tokens=new)
     engine.generate([tokens], 1, SamplingParams(max_tokens=2, min_tokens=2))  # warm up
@@ -137,6 +157,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--llama-cpp-bin", type=Path, default=os.environ.get("LLAMA_CPP_BIN"))
     parser.add_argument("--quantizations", nargs="+", default=["native", "q4_0"])
+    parser.add_argument(
+        "--placements", nargs="+", default=["repack", "plain", "llama.cpp"],
+        help="llama.cpp weight placements for 'ours' (ted_graph.models.llamacpp_cpu)",
+    )  # fmt: skip
     parser.add_argument("--skip-transformers", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/inference.json"))
     args = parser.parse_args()
@@ -146,16 +170,37 @@ def main() -> None:
         f"{args.new_tokens} new tokens, median of {args.repeats}",
         flush=True,
     )
-    report: dict[str, Any] = {"machine": platform.platform(), "cores": threads, "models": {}}
+    import llama_cpp
+
+    from ted_graph.models.llamacpp_cpu import build_features
+
+    features = sorted(k for k, on in build_features(llama_cpp).items() if on)
+    print(f"llama.cpp build: {' '.join(features)}", flush=True)
+    report: dict[str, Any] = {
+        "machine": platform.platform(), "cores": threads, "llama_cpp_features": features,
+        "prompt_tokens": args.prompt_tokens, "new_tokens": args.new_tokens,
+        "repeats": args.repeats, "models": {},
+    }  # fmt: skip
     for spec in args.models:
         native = resolve_gguf(spec)
         paths = {q: native if q == "native" else requantize(native, q) for q in args.quantizations}
         runs: dict[str, list[dict[int, dict[str, float]]]] = {}
+        crashed: dict[str, int] = {}
+        for quant, path in paths.items():
+            for placement in args.placements:
+                signal = crashes(path, placement)
+                if signal is not None:
+                    crashed[f"ours {quant} {placement}"] = signal
+                    print(f"{spec} {quant} {placement}: crashed (signal {signal})", flush=True)
         for repeat in range(args.repeats):
             for quant, path in paths.items():
-                runs.setdefault(f"ours {quant}", []).append(
-                    bench_ours(path, args.batches, args.prompt_tokens, args.new_tokens)
-                )
+                for placement in args.placements:
+                    name = f"ours {quant} {placement}"
+                    if name not in crashed:
+                        runs.setdefault(name, []).append(
+                            bench_ours(path, args.batches, args.prompt_tokens,
+                                       args.new_tokens, placement)
+                        )  # fmt: skip
                 if args.llama_cpp_bin:
                     runs.setdefault(f"llama.cpp {quant}", []).append(
                         bench_llamacpp(
@@ -183,7 +228,7 @@ def main() -> None:
             for backend, rs in runs.items()
         }
         files = {q: Path(p).name for q, p in paths.items()}
-        report["models"][spec] = {"gguf": files, "medians": medians}
+        report["models"][spec] = {"gguf": files, "medians": medians, "crashed": crashed}
         print_table(spec, files, medians, args.batches)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
@@ -207,7 +252,7 @@ def print_table(
         print(f"| {backend} | " + " | ".join(cells) + " |")
     print("\nratios (decode / end-to-end):")
     for ours in (k for k in medians if k.startswith("ours ")):
-        quant = ours.removeprefix("ours ")
+        quant = ours.removeprefix("ours ").split()[0]
         others = [f"llama.cpp {quant}", "transformers fp32"]
         for other in (o for o in others if o in medians):
             ratios = [
