@@ -229,8 +229,8 @@ def _verify(
         for j, op in enumerate((batch.operations if batch else [])[: cfg.max_operations]):
             if op.op not in ("ADD", "UPDATE") or op.text is None:
                 continue
-            if generality_problem(op.text, problem, cfg.max_words) or unsafe_reason(op.text):
-                continue  # rejected anyway, not worth trying
+            if generality_problem(op.text, problem, cfg.max_words):
+                continue  # rejected anyway (form, safety, specifics): not worth trying
             target = _target(op, shown) if op.op == "UPDATE" else None
             if op.op == "UPDATE" and target is None:
                 continue

@@ -278,11 +278,8 @@ class ExperienceLibrary(Recovery):
         Raises:
             ValueError: the text is empty or unsafe (:func:`ted_graph.safety.unsafe_reason`).
         """
-        exp = self._add(text, step, source_ids, tags, domain, make_room=True)
-        if lift is not None:
-            exp.lift, exp.verified = lift, verified
-            self._store([exp])
-        return exp
+        measured = (lift, verified) if lift is not None else None
+        return self._add(text, step, source_ids, tags, domain, make_room=True, measured=measured)
 
     def _add(
         self,
@@ -293,6 +290,7 @@ class ExperienceLibrary(Recovery):
         domain: str = "",
         *,
         make_room: bool,
+        measured: tuple[float, int] | None = None,
     ) -> Experience:
         text = _checked(text)
         id_ = experience_id(text)
@@ -307,6 +305,8 @@ class ExperienceLibrary(Recovery):
         self._journal_before({id_: existing}, step)
         if existing is not None:
             existing.source_ids = _union(existing.source_ids, source_ids)
+            if measured is not None:
+                existing.lift, existing.verified = measured
             if existing.status != "active":
                 existing.status, existing.merged_into = "active", ""
                 existing.updated_step, existing.version = step, existing.version + 1
@@ -321,6 +321,8 @@ class ExperienceLibrary(Recovery):
             created_step=step,
             updated_step=step,
         )
+        if measured is not None:
+            exp.lift, exp.verified = measured
         self.collection.add(ids=[exp.id], documents=[exp.text], metadatas=[exp.to_metadata()])
         return exp
 
