@@ -234,9 +234,7 @@ def cli(verbose: int) -> None:
 @click.argument("dataset")
 @_library_options
 @click.option("--student", default=DEFAULT_STUDENT, show_default=True, help="Student model spec.")
-@click.option(
-    "--teacher", default=DEFAULT_TEACHER, show_default=True, help="Teacher model spec."
-)
+@click.option("--teacher", default=DEFAULT_TEACHER, show_default=True, help="Teacher model spec.")
 @click.option(
     "--epochs",
     default=_DEFAULTS.epochs,

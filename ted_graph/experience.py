@@ -65,9 +65,9 @@ class Experience:
 
         ``(helpful + 1 + g) / (helpful + harmful + 2 + g)``, a Beta(1, 1) prior (an unused,
         unverified experience scores 0.5) plus ``g = max(lift, 0) * verified`` helpful
-        pseudo-counts from verification, multiplied by ``0.5 ** (idle / half_life)`` where ``idle`` is
-        the number of steps since the experience was last retrieved (no decay if it never
-        was, or if ``step`` is not given). This formula is ted-graph's choice, not the
+        pseudo-counts from verification, multiplied by ``0.5 ** (idle / half_life)`` where
+        ``idle`` is the number of steps since the experience was last retrieved (no decay if
+        it never was, or if ``step`` is not given). This formula is ted-graph's choice, not the
         paper's.
 
         Example:

@@ -49,7 +49,7 @@ def operations_grammar(max_operations: int, max_words: int, *, max_ids: int = 9)
     if max_operations < 1:
         return 'root ::= "{" ws "\\"operations\\":" ws "[]" ws "}" ws\nws ::= [ \\t\\n]{0,12}'
     situation, advice = max(24, 2 * max_words), max(40, 4 * max_words)
-    more = f"(ws \",\" ws op){{0,{max_operations - 1}}}" if max_operations > 1 else ""
+    more = f'(ws "," ws op){{0,{max_operations - 1}}}' if max_operations > 1 else ""
     return "\n".join(
         [
             f'root ::= "{{" ws "\\"operations\\":" ws "[" ws (op {more})? ws "]" ws "}}" ws',

@@ -32,8 +32,8 @@ from ted_graph.config import DistillConfig
 from ted_graph.curation import compress_library, write_from_critiques
 from ted_graph.library import ExperienceLibrary
 from ted_graph.nodes import build_problem_graph, teacher_asker_many, writer_asker_many
-from ted_graph.verification import Verifier
 from ted_graph.types import Problem, ProblemResult, StepRecord
+from ted_graph.verification import Verifier
 
 __all__ = ["DistillState", "create_distillation_graph", "total_steps"]
 

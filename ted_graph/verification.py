@@ -146,9 +146,7 @@ class Verifier:
         return verdicts
 
 
-def _with_candidate(
-    shown: list[RetrievedExperience], cand: Candidate
-) -> list[RetrievedExperience]:
+def _with_candidate(shown: list[RetrievedExperience], cand: Candidate) -> list[RetrievedExperience]:
     """``shown`` with the candidate in: in place of the record it replaces, else first."""
     entry: RetrievedExperience = {"id": "candidate", "text": cand.text, "score": 1.0}
     if cand.replaces and any(e["id"] == cand.replaces for e in shown):

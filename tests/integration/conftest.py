@@ -28,6 +28,7 @@ def llama_endpoint() -> Iterator[str]:
     """llama.cpp's OpenAI-compatible server with the embedded student, on localhost
     (llama-cpp-python's server through ted-graph's launcher, safe on AMX machines)."""
     import llama_cpp.server  # noqa: F401  (the test extra's llama-cpp-python[server])
+
     from ted_graph.models import resolve_gguf
 
     port = free_port()

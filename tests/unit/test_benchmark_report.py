@@ -4,8 +4,6 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 from ted_graph.evaluate import EvalResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
