@@ -141,4 +141,6 @@ def test_the_writer_grammar_makes_every_answer_parse(model):
     for text in outputs:
         batch = OperationBatch.model_validate(parse_json_object(text, ["operations"]))
         assert len(batch.operations) <= 2
-        assert all(o.text.startswith("When ") and "<" not in o.text for o in batch.operations)
+        lessons = [o.text for o in batch.operations if o.op in ("ADD", "UPDATE")]
+        assert all(t.startswith("When ") and "<" not in t for t in lessons)
+        assert all(o.text is None and o.id for o in batch.operations if o.op == "DELETE")
