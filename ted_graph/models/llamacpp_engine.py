@@ -255,6 +255,8 @@ class LlamaEngine:
                 f"{self.seq_capacity} tokens a sequence may hold (n_ctx / n_parallel, at most "
                 "the model's context); raise seq_tokens (n_ctx) or shorten the prompt"
             )
+        if params.grammar:  # parsed here, in the caller's thread: the worker must not fail
+            self._lc.llama_sampler_free(self._grammar_sampler(params.grammar))
         request = _Request(list(tokens), n, params)
         with self._cv:
             if self._closed:
@@ -457,6 +459,13 @@ class LlamaEngine:
             self._eog = [t for t in range(self.n_vocab) if is_eog(self._vocab, t)]
         return self._eog
 
+    def _grammar_sampler(self, grammar: str) -> Any:
+        """A llama.cpp grammar sampler for GBNF ``grammar`` (root rule ``root``)."""
+        sampler = self._lc.llama_sampler_init_grammar(self._vocab, grammar.encode("utf-8"), b"root")
+        if not sampler:
+            raise ValueError("llama.cpp could not parse the grammar (GBNF, root rule 'root')")
+        return sampler
+
     def _sampler(self, request: _Request, index: int) -> Any:
         """A llama.cpp sampler chain for one sequence, or None for plain argmax."""
         lc = self._lc
@@ -465,13 +474,7 @@ class LlamaEngine:
             return None
         chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
         if params.grammar:  # first: every later step sees only tokens the grammar allows
-            grammar = lc.llama_sampler_init_grammar(
-                self._vocab, params.grammar.encode("utf-8"), b"root"
-            )
-            if not grammar:
-                lc.llama_sampler_free(chain)
-                raise ValueError("llama.cpp could not parse the grammar (GBNF, root rule 'root')")
-            lc.llama_sampler_chain_add(chain, grammar)
+            lc.llama_sampler_chain_add(chain, self._grammar_sampler(params.grammar))
         if params.min_tokens > 0:
             eog = self._eog_tokens()
             biases = (lc.llama_logit_bias * len(eog))()

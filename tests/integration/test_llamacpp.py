@@ -144,3 +144,12 @@ def test_the_writer_grammar_makes_every_answer_parse(model):
         lessons = [o.text for o in batch.operations if o.op in ("ADD", "UPDATE")]
         assert all(t.startswith("When ") and "<" not in t for t in lessons)
         assert all(o.text is None and o.id for o in batch.operations if o.op == "DELETE")
+
+
+def test_a_grammar_that_does_not_parse_is_refused_and_the_engine_goes_on(model):
+    engine = model.engine
+    tokens = engine.tokenize("Say yes.")
+    with pytest.raises(ValueError, match="could not parse the grammar"):
+        engine.submit(tokens, 1, SamplingParams(max_tokens=4, grammar="root ::= ("))
+    out = engine.generate([tokens], 1, SamplingParams(max_tokens=4, grammar='root ::= "yes"'))
+    assert engine.detokenize(out[0][0]) == "yes"
