@@ -104,14 +104,17 @@ class Verifier:
             return []
         cfg = self.cfg
         prompts, keys = [], {}
+        retrieved: dict[str, list[RetrievedExperience]] = {}  # the library is not changing
         plan: list[list[tuple[Problem, int, int]]] = []  # per candidate: (problem, without, with)
         for cand in candidates:
             rows = []
             for problem in [cand.problem, *self.neighbours(cand.problem, cfg.verify_problems)]:
-                shown = retrieve_experiences(
-                    self.library, problem, k=cfg.k, min_similarity=cfg.min_similarity,
-                    max_tokens=cfg.max_experience_tokens,
-                )  # fmt: skip
+                if problem["id"] not in retrieved:
+                    retrieved[problem["id"]] = retrieve_experiences(
+                        self.library, problem, k=cfg.k, min_similarity=cfg.min_similarity,
+                        max_tokens=cfg.max_experience_tokens,
+                    )  # fmt: skip
+                shown = retrieved[problem["id"]]
                 tried = _with_candidate(shown, cand)
                 indices = []
                 for exps in (shown, tried):
