@@ -30,15 +30,17 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from ted_graph.models.cpu import CPU_COMPUTE
+
 __all__ = ["SamplingParams", "EngineStats", "LlamaEngine"]
 
 logger = logging.getLogger(__name__)
 
 _BACKEND_INIT = threading.Lock()
 _BACKEND_READY = False
-# Engines of different models (a student and a teacher) take turns on the CPU: two
-# llama.cpp thread pools computing at once on the same cores only slow each other down.
-_COMPUTE = threading.Lock()
+# Engines of different models (a student and a teacher), and transformers models on the
+# CPU, take turns on the cores (ted_graph.models.cpu)
+_COMPUTE = CPU_COMPUTE
 
 
 @dataclass(frozen=True)
