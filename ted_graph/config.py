@@ -53,7 +53,9 @@ class DistillConfig:
             can remove it.
         min_utility: utility under which a well-used experience is removed.
         seed: seeds the batch order and the student's sampling.
-        generation_batch_size: sequences per forward pass for in-process models.
+        generation_batch_size: sequences per forward pass for in-process transformers
+            models; ``None`` (the default): what suits the model's backend and device
+            (:func:`ted_graph.models.default_batch_size`).
     """
 
     epochs: int = 3
@@ -81,7 +83,7 @@ class DistillConfig:
     min_uses: int = 10
     min_utility: float = 0.35
     seed: int = 0
-    generation_batch_size: int = 8
+    generation_batch_size: int | None = None
 
     def __post_init__(self) -> None:
         positive = (
@@ -92,9 +94,10 @@ class DistillConfig:
             "teacher_max_tokens",
             "max_words",
             "max_size",
-            "generation_batch_size",
             "verify_rollouts",
         )
+        if self.generation_batch_size is not None and self.generation_batch_size < 1:
+            raise ValueError("DistillConfig.generation_batch_size must be at least 1")
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"DistillConfig.{name} must be at least 1")

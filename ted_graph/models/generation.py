@@ -3,9 +3,9 @@
 * llama.cpp models (:class:`ChatLlamaCppBatched`): every prompt is submitted at once to
   the model's continuous-batching engine, which decodes up to ``n_parallel`` sequences
   per forward pass, sharing each prompt's prefill among its ``n`` rollouts.
-* In-process transformers models: all ``n`` rollouts of a prompt come from one
-  ``generate`` call (``num_return_sequences=n``), and several prompts share a forward pass
-  (left padding), ``batch_size`` sequences at a time.
+* In-process transformers models: concurrent requests merge into padded batches of
+  ``batch_size`` sequences, each prompt prefilled once for its ``n`` rollouts
+  (:mod:`ted_graph.models.local_generation`).
 * Models with a native ``n`` parameter (OpenAI-compatible clients): one request per
   prompt returning ``n`` choices.
 * Any other chat model: ``n`` concurrent ``invoke`` calls through ``Runnable.batch``.
@@ -24,7 +24,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables.config import ContextThreadPoolExecutor
 
 from ted_graph.models.llamacpp import ChatLlamaCppBatched
-from ted_graph.models.local import batcher_for, local_backend
+from ted_graph.models.local import local_backend
+from ted_graph.models.local_generation import generate_local
 from ted_graph.models.usage import metering, record_generation
 
 __all__ = ["generate", "generate_iter", "default_batch_size", "message_text", "to_chat_dicts"]
@@ -61,7 +62,7 @@ def generate(
     temperature: float = 0.0,
     max_tokens: int = 256,
     seed: int | None = None,
-    batch_size: int = 8,
+    batch_size: int | None = None,
     max_concurrency: int = 8,
     repetition_penalty: float = 1.0,
     min_tokens: int = 0,
@@ -78,7 +79,8 @@ def generate(
         max_tokens: new tokens per completion for in-process models.
         seed: torch seed for in-process sampling, for reproducible rollouts.
         batch_size: sequences per forward pass for in-process transformers models
-            (llama.cpp models batch up to their ``n_parallel``).
+            (default: :func:`default_batch_size`; llama.cpp models batch up to their
+            ``n_parallel``).
         max_concurrency: parallel requests for remote models.
         repetition_penalty: for in-process models; above 1.0 discourages the loops that
             small models fall into under greedy decoding.
@@ -111,14 +113,14 @@ def generate(
             grammar=grammar,
         )
     elif (backend := local_backend(model)) is not None:
-        out = _generate_local(
+        out = generate_local(
             *backend,
             prompts,
             n=n,
             temperature=temperature,
             max_tokens=max_tokens,
             seed=seed,
-            batch_size=batch_size,
+            batch_size=batch_size or default_batch_size(model),
             repetition_penalty=repetition_penalty,
             min_tokens=min_tokens,
         )
@@ -170,103 +172,20 @@ def generate_iter(
 def default_batch_size(model: BaseChatModel) -> int:
     """Sequences per forward pass that suit the model's backend and device.
 
-    llama.cpp: its ``n_parallel``. transformers: 64 on a GPU, 8 on a CPU. Remote models:
-    8 prompts at a time.
+    llama.cpp: its ``n_parallel``. transformers: 64 on a GPU and for bfloat16 weights on
+    a CPU (AMX: a pass over 64 sequences costs little more than over one), 8 for float32
+    or int8 on a CPU. Remote models: 8 prompts at a time.
     """
     if isinstance(model, ChatLlamaCppBatched):
         return model.n_parallel
     backend = local_backend(model)
-    if backend is not None and str(getattr(backend[0], "device", "cpu")).startswith("cuda"):
-        return 64
+    if backend is not None:
+        hf_model = backend[0]
+        if str(getattr(hf_model, "device", "cpu")).startswith("cuda"):
+            return 64
+        if str(getattr(hf_model, "dtype", "")) == "torch.bfloat16":
+            return 64
     return 8
-
-
-def _generate_local(
-    hf_model: Any,
-    tokenizer: Any,
-    prompts: Sequence[Sequence[BaseMessage]],
-    *,
-    n: int,
-    temperature: float,
-    max_tokens: int,
-    seed: int | None,
-    batch_size: int,
-    repetition_penalty: float = 1.0,
-    min_tokens: int = 0,
-) -> list[list[str]]:
-    import torch
-
-    texts = [
-        tokenizer.apply_chat_template(to_chat_dicts(p), add_generation_prompt=True, tokenize=False)
-        for p in prompts
-    ]
-    sampling = temperature > 0
-    copies = n if not sampling else 1  # greedy: one sequence, the n copies are identical
-    n = 1 if not sampling else n
-    per_call = max(1, batch_size // n)  # prompts per generate call
-    kwargs: dict[str, Any] = {
-        "max_new_tokens": max_tokens,
-        "do_sample": sampling,
-        "num_return_sequences": n,
-        "pad_token_id": tokenizer.pad_token_id,
-    }
-    if repetition_penalty != 1.0:
-        kwargs["repetition_penalty"] = repetition_penalty
-    if min_tokens:
-        kwargs["min_new_tokens"] = min_tokens
-    if sampling:
-        kwargs.update(temperature=temperature, top_p=0.95, top_k=0)
-    else:  # silence generation_config sampling defaults under greedy decoding
-        kwargs.update(temperature=None, top_p=None, top_k=None)
-    tokenizer.padding_side = "left"
-
-    def execute(batch_texts: list[str]) -> list[list[str]]:
-        out: list[list[str]] = []
-        with torch.inference_mode():
-            if seed is not None and sampling:
-                torch.manual_seed(seed)
-            for start in range(0, len(batch_texts), per_call):
-                chunk = batch_texts[start : start + per_call]
-                enc = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False)
-                enc = enc.to(hf_model.device)
-                if n > 1 and len(chunk) == 1:
-                    generated = _generate_shared_prefix(hf_model, enc, n, kwargs)
-                else:
-                    generated = hf_model.generate(**enc, **kwargs)
-                new_tokens = generated[:, enc["input_ids"].shape[1] :]
-                decoded = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-                for i in range(len(chunk)):
-                    out.append([d.strip() for d in decoded[i * n : (i + 1) * n]] * copies)
-        return out
-
-    key = (id(hf_model), "greedy", max_tokens, min_tokens, repetition_penalty, per_call, copies)
-    return batcher_for(hf_model).run(texts, key, mergeable=not sampling, execute=execute)
-
-
-def _generate_shared_prefix(hf_model: Any, enc: Any, n: int, kwargs: dict[str, Any]) -> Any:
-    """``n`` samples of one prompt that share one prefill.
-
-    ``num_return_sequences`` would copy the prompt ``n`` times and prefill every copy; for
-    the short answers students often give, prefill is most of the cost. Instead the prompt
-    (all but its last token) is run once, its KV cache repeated ``n`` times, and generation
-    continues from there for the ``n`` sequences.
-    """
-    from transformers import DynamicCache
-
-    ids, mask = enc["input_ids"], enc["attention_mask"]
-    if ids.shape[1] < 2:
-        return hf_model.generate(**enc, **kwargs)
-    cache = DynamicCache()
-    hf_model(
-        input_ids=ids[:, :-1], attention_mask=mask[:, :-1], past_key_values=cache, use_cache=True
-    )
-    cache.batch_repeat_interleave(n)
-    return hf_model.generate(
-        input_ids=ids.repeat(n, 1),
-        attention_mask=mask.repeat(n, 1),
-        past_key_values=cache,
-        **{**kwargs, "num_return_sequences": 1},
-    )
 
 
 def _has_images(prompts: Sequence[Sequence[BaseMessage]]) -> bool:

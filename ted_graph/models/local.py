@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from ted_graph.models.cpu import take_turns
 from ted_graph.models.registry import resolve_weights
 
-__all__ = ["load_local_chat_model", "local_backend", "batcher_for", "LocalBatcher"]
+__all__ = ["load_local_chat_model", "local_backend", "batcher_for", "cpu_has_amx", "LocalBatcher"]
 
 _BATCHERS: dict[str, "LocalBatcher"] = {}
 _BATCHERS_GUARD = threading.Lock()
@@ -29,13 +31,14 @@ def load_local_chat_model(
         spec: a packaged name (``smollm2-135m``, ``qwen2.5-coder-0.5b``), a local folder or
             ``.gguf`` file, or a hub id.
         device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
-        dtype: ``"auto"`` (float32 on CPU, where it batches fastest here; bfloat16 on GPU),
-            or a torch dtype name.
+        dtype: ``"auto"`` (bfloat16 on GPUs and on CPUs with AMX, whose tile units
+            multiply bfloat16 matrices; float32 on other CPUs), or a torch dtype name.
         quantize: ``"int8"`` (torch dynamic int8 quantization of the linear layers, CPU
-            only), ``"none"``, or ``"auto"``: int8 on CPU for models of at least
-            0.3B parameters. Measured here, int8 makes Qwen2.5-0.5B 2x faster for one
-            sequence and 2.8x for four; SmolLM2-135M gains little and its answers degrade,
-            so small models stay in float.
+            only), ``"none"``, or ``"auto"``: int8 for float32 models of at least 0.3B
+            parameters on a CPU. Measured on a CPU without AMX, int8 made Qwen2.5-0.5B 2x
+            faster for one sequence and 2.8x for four; SmolLM2-135M gains little and its
+            answers degrade, so small models stay in float. bfloat16 models are not
+            quantized.
         max_new_tokens: default generation length for plain ``invoke`` calls.
     """
     import torch
@@ -44,7 +47,7 @@ def load_local_chat_model(
 
     source = resolve_weights(spec)
     if dtype == "auto":
-        torch_dtype = torch.float32 if device == "cpu" else torch.bfloat16
+        torch_dtype = torch.bfloat16 if device != "cpu" or cpu_has_amx() else torch.float32
     else:
         torch_dtype = getattr(torch, dtype)
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -54,10 +57,13 @@ def load_local_chat_model(
     model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype)
     model.to(device)
     model.eval()
+    if device == "cpu":
+        take_turns(model)  # with llama.cpp engines and other models, step by step
     if quantize not in ("auto", "int8", "none"):
         raise ValueError(f"quantize must be 'auto', 'int8' or 'none', got {quantize!r}")
     n_params = sum(p.numel() for p in model.parameters())
-    if device == "cpu" and (quantize == "int8" or (quantize == "auto" and n_params >= 3e8)):
+    auto_int8 = quantize == "auto" and n_params >= 3e8 and torch_dtype == torch.float32
+    if device == "cpu" and (quantize == "int8" or auto_int8):
         model = _quantize_int8(model)
     # langchain-huggingface ignores HuggingFacePipeline.pipeline_kwargs when generating,
     # so the defaults for plain invoke() calls are set on the transformers pipeline itself.
@@ -71,6 +77,14 @@ def load_local_chat_model(
     )
     llm = HuggingFacePipeline(pipeline=pipe, model_id=spec)
     return ChatHuggingFace(llm=llm, tokenizer=tokenizer, model_id=spec)
+
+
+def cpu_has_amx() -> bool:
+    """Whether torch can run bfloat16 matrix products on this CPU's AMX tile units."""
+    import torch
+
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    return bool(probe and probe())
 
 
 def _quantize_int8(model: Any) -> Any:
@@ -101,28 +115,33 @@ class LocalBatcher:
 
     Graph branches call models from parallel threads. While one ``generate`` runs, the
     requests that arrive queue up; the next thread to take the model runs every queued
-    request that shares its settings in one padded batch. Only greedy requests merge (their
-    output does not depend on what they are batched with, up to float rounding); a sampled
+    request that shares its settings in one padded batch. A request merges only when its
+    output does not depend on what it is batched with (up to float rounding): greedy ones,
+    and sampled ones whose rows carry their own seeds
+    (:class:`~ted_graph.models.local_generation.RowSampler`); any other
     request runs alone so that its seed alone decides its rollouts.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, gather_s: float = 0.05) -> None:
         self._cv = threading.Condition()
         self._busy = False
         self._pending: list[_Request] = []
+        self.gather_s = gather_s  # how long a free model waits for requests to pile up
 
     def run(
-        self, texts: list[str], key: tuple[Any, ...], mergeable: bool, execute: Any
+        self, texts: list[Any], key: tuple[Any, ...], mergeable: bool, execute: Any
     ) -> list[list[str]]:
         """Run ``execute(texts)`` for this request, batched with compatible queued ones."""
         request = _Request(texts, key if mergeable else (object(),))
         with self._cv:
             self._pending.append(request)
+            self._cv.notify_all()
             while not request.done and self._busy:
                 self._cv.wait()
             if request.done:
                 return request.result
             self._busy = True
+            self._gather()
             group = [r for r in self._pending if r.key == request.key]
             self._pending = [r for r in self._pending if r.key != request.key]
         try:
@@ -143,6 +162,17 @@ class LocalBatcher:
                 self._busy = False
                 self._cv.notify_all()
         return request.result
+
+    def _gather(self) -> None:
+        """Wait (at most ``gather_s``, and only while requests keep arriving, a fifth of it
+        apart at most): the branches of a graph step call at nearly the same time, and one
+        batch of all of them is far cheaper than a first small batch the rest wait for."""
+        deadline = time.monotonic() + self.gather_s
+        while (left := deadline - time.monotonic()) > 0:
+            seen = len(self._pending)
+            self._cv.wait(min(left, self.gather_s / 5))
+            if len(self._pending) == seen:
+                return
 
 
 class _Request:

@@ -73,3 +73,30 @@ def test_a_failure_reaches_every_merged_caller_and_frees_the_model():
     with pytest.raises(RuntimeError, match="out of memory"):
         batcher.run(["a"], ("g",), True, boom)
     assert batcher.run(["b"], ("g",), True, lambda t: [["ok"]]) == [["ok"]]
+
+
+def test_requests_that_arrive_together_share_the_first_call():
+    batcher = LocalBatcher(gather_s=0.5)
+    calls = []
+
+    def execute(texts):
+        calls.append(sorted(texts))
+        return [[t] for t in texts]
+
+    def submit(name, delay):
+        time.sleep(delay)
+        batcher.run([name], ("g",), True, execute)
+
+    threads = [threading.Thread(target=submit, args=(x, 0.005 * i)) for i, x in enumerate("abc")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    assert calls == [["a", "b", "c"]]  # one batch, although "a" found the model free
+
+
+def test_a_lone_request_waits_at_most_the_gather_window():
+    batcher = LocalBatcher(gather_s=0.05)
+    started = time.monotonic()
+    assert batcher.run(["a"], ("g",), True, lambda t: [["ok"]]) == [["ok"]]
+    assert time.monotonic() - started < 1.0
