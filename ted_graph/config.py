@@ -53,6 +53,9 @@ class DistillConfig:
             can remove it.
         min_utility: utility under which a well-used experience is removed.
         seed: seeds the batch order and the student's sampling.
+        validation: training problems held out as a validation split (0: none). The
+            student is scored on them alone, with the library before the run and after every
+            step, and the best-scoring version is kept (:mod:`ted_graph.selection`).
         generation_batch_size: sequences per forward pass for in-process transformers
             models; ``None`` (the default): what suits the model's backend and device
             (:func:`ted_graph.models.default_batch_size`).
@@ -83,6 +86,7 @@ class DistillConfig:
     min_uses: int = 10
     min_utility: float = 0.35
     seed: int = 0
+    validation: int = 0
     generation_batch_size: int | None = None
 
     def __post_init__(self) -> None:
@@ -109,6 +113,7 @@ class DistillConfig:
             "min_uses",
             "max_experience_tokens",
             "verify_problems",
+            "validation",
         ):
             if getattr(self, name) < 0:
                 raise ValueError(f"DistillConfig.{name} must not be negative")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from ted_graph.graph import create_distillation_graph, total_steps
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models import load_chat_model, track_usage
 from ted_graph.prompting import retrieve_experiences, student_messages
+from ted_graph.selection import BestVersion, ValidationReport
 from ted_graph.types import Problem, StepRecord
 
 __all__ = ["distill", "DistillResult", "CheckpointMismatch"]
@@ -50,6 +52,8 @@ class DistillResult:
     seconds: float = 0.0
     usage: dict[str, Any] = field(default_factory=dict)
     """Per model: calls, prompt and completion tokens and seconds (see ``track_usage``)."""
+    validation: ValidationReport | None = None
+    """Validation accuracies and the kept version (``DistillConfig.validation``)."""
 
     @property
     def experiences(self) -> list[Experience]:
@@ -100,6 +104,8 @@ class DistillResult:
                     f"WARNING: {totals['failed']} critique(s) failed to write (store errors; "
                     "each batch was undone; see the log)"
                 )
+        if self.validation is not None:
+            lines.append(self.validation.summary())
         return "\n".join(lines)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -113,6 +119,7 @@ class DistillResult:
             "teacher_solutions": self.teacher_solutions,
             "seconds": self.seconds,
             "usage": self.usage,
+            "validation": self.validation.to_dict() if self.validation else None,
         }
         (folder / RESULT_FILE).write_text(json.dumps(payload, indent=2), encoding="utf-8")
         return folder
@@ -134,6 +141,7 @@ class DistillResult:
             teacher_solutions=payload.get("teacher_solutions", {}),
             seconds=payload.get("seconds", 0.0),
             usage=payload.get("usage", {}),
+            validation=_report(payload.get("validation")),
         )
 
 
@@ -175,6 +183,12 @@ def distill(
             Calling again after the run finished returns its result without new work.
         thread_id: the run's name inside the checkpointer.
 
+    With ``validation=m`` (a :class:`DistillConfig` field), ``m`` training problems are
+    held out; the student is scored on them alone, with the library before the run and
+    after every step, and the library ends as its best-scoring version
+    (:mod:`ted_graph.selection`; ``DistillResult.validation`` has the scores). A resumed
+    run compares only the versions it saw itself.
+
     Returns:
         A :class:`DistillResult`.
 
@@ -188,6 +202,7 @@ def distill(
     cfg = (config or DistillConfig()).updated(
         epochs=epochs, n=n, k=k, batch_size=batch_size, **settings
     )
+    problems, valset = _hold_out(problems, cfg)
     if not isinstance(library, ExperienceLibrary):
         library = ExperienceLibrary.in_memory() if library is None else ExperienceLibrary(library)
     student_model = load_chat_model(student)
@@ -220,6 +235,7 @@ def distill(
     started = time.time()
     final: dict[str, Any] = {}
     with track_usage() as meter:
+        best = _best_version(student_model, library, valset, cfg)
         try:
             for namespace, mode, chunk in graph.stream(
                 graph_input,
@@ -233,11 +249,14 @@ def distill(
                 elif mode == "custom" and chunk.get("type") == "problem":
                     bar.update(1)
                 elif mode == "custom" and chunk.get("type") == "step":
-                    bar.set_postfix(
-                        step=f"{chunk['step'] + 1}/{steps}",
-                        acc=f"{chunk['rollout_accuracy']:.2f}",
-                        library=chunk["library_size"],
-                    )
+                    shown = {
+                        "step": f"{chunk['step'] + 1}/{steps}",
+                        "acc": f"{chunk['rollout_accuracy']:.2f}",
+                        "library": chunk["library_size"],
+                    }
+                    if best is not None:  # the next step waits until this is scored
+                        shown["val"] = f"{best.after_step(chunk['step']):.2f}"
+                    bar.set_postfix(**shown)
                     if on_step is not None:
                         record = {
                             k: v for k, v in chunk.items() if k not in ("type", "total_steps")
@@ -245,6 +264,7 @@ def distill(
                         on_step(record, library)  # type: ignore[arg-type]
         finally:
             bar.close()
+        report = best.finish() if best is not None else None
     if saver is not None and isinstance(checkpointer, (str, os.PathLike)):
         saver.conn.close()  # type: ignore[attr-defined]
     return DistillResult(
@@ -254,6 +274,55 @@ def distill(
         teacher_solutions=dict(final.get("teacher_solutions", {})),
         seconds=round(time.time() - started, 2),
         usage=meter.to_dict(),
+        validation=report,
+    )
+
+
+def _hold_out(problems: list[Problem], cfg: DistillConfig) -> tuple[list[Problem], list[Problem]]:
+    """``(training problems, validation problems)``: ``cfg.validation`` of them, chosen by
+    a shuffle seeded with ``cfg.seed``, are held out."""
+    if not cfg.validation:
+        return problems, []
+    if cfg.validation >= len(problems):
+        raise ValueError(
+            f"DistillConfig.validation={cfg.validation} leaves no training problems out of "
+            f"{len(problems)}"
+        )
+    order = list(range(len(problems)))
+    random.Random(cfg.seed * 104_729 + 1).shuffle(order)
+    held = set(order[: cfg.validation])
+    return ([p for i, p in enumerate(problems) if i not in held],
+            [p for i, p in enumerate(problems) if i in held])  # fmt: skip
+
+
+def _best_version(
+    student: BaseChatModel, library: ExperienceLibrary, valset: list[Problem], cfg: DistillConfig
+) -> BestVersion | None:
+    if not valset:
+        return None
+    from ted_graph.evaluate import evaluate
+
+    def score(with_library: ExperienceLibrary | None) -> float:
+        result = evaluate(
+            student, valset, library=with_library, k=cfg.k, min_similarity=cfg.min_similarity,
+            max_experience_tokens=cfg.max_experience_tokens, max_tokens=cfg.student_max_tokens,
+            progress=False,
+        )  # fmt: skip
+        return result.accuracy
+
+    best = BestVersion(library, score, len(valset))
+    best.start()
+    return best
+
+
+def _report(payload: dict[str, Any] | None) -> ValidationReport | None:
+    if not payload:
+        return None
+    return ValidationReport(
+        problems=payload["problems"],
+        without=payload["without"],
+        scores=[(int(s), float(a)) for s, a in payload["scores"]],
+        kept_step=payload["kept_step"],
     )
 
 

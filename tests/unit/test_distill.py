@@ -122,3 +122,26 @@ def test_a_fallback_critique_is_logged_and_counted_apart(make_model, problems, c
     assert step["critiqued"] == 0 and step["fallback_critiques"] == 2
     assert caplog.text.count("the teacher's comparison had no critique") == 2
     assert "(+2 fallback: it wrote none)" in result.summary()
+
+
+def test_validation_holds_problems_out_and_keeps_the_best_library(
+    make_model, teacher, problems, tmp_path
+):
+    result = distill(
+        make_model(student_rule), teacher, problems, epochs=1, n=1, batch_size=1,
+        progress=False, min_similarity=0.0, validation=1,
+    )  # fmt: skip
+    report = result.validation
+    assert report is not None and report.problems == 1
+    assert sum(h["problems"] for h in result.history) == 3  # one problem held out
+    assert [s for s, _ in report.scores] == [-1, 0, 1, 2]
+    # the library ends as the version that scored best (empty if none beat the start)
+    assert (len(result.experiences) > 0) == (report.kept_step >= 0)
+    assert "validation (1 held-out training problems)" in result.summary()
+    again = DistillResult.load(result.save(tmp_path / "run"))
+    assert again.validation == report
+
+
+def test_validation_must_leave_training_problems(make_model, teacher, problems):
+    with pytest.raises(ValueError, match="leaves no training problems"):
+        distill(make_model(student_rule), teacher, problems, progress=False, validation=4)

@@ -1,0 +1,117 @@
+"""Do no harm: score the library on held-out validation problems and keep its best version.
+
+With ``DistillConfig.validation = m``, :func:`ted_graph.distill` holds ``m`` of the
+training problems out of training. Before the first step it scores the student on them
+alone and with the library as it is; after every step, with the library as the step left
+it (greedy, batched: :func:`ted_graph.evaluate`). When the run ends, the library is put
+back to the version that scored best, the earliest among equals, so a version that
+only ties an earlier one does not replace it, and a library that never beat what the run
+started from is returned as it started. ACE keeps its best-validation playbook the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ted_graph.library import ExperienceLibrary
+
+__all__ = ["ValidationReport", "BestVersion"]
+
+
+@dataclass
+class ValidationReport:
+    """Validation accuracies of a run: the student alone, every library version, the kept one."""
+
+    problems: int
+    without: float  # the student alone
+    scores: list[tuple[int, float]] = field(default_factory=list)  # (step, accuracy); -1: start
+    kept_step: int = -1
+
+    @property
+    def kept(self) -> float:
+        return dict(self.scores)[self.kept_step]
+
+    @property
+    def helped(self) -> bool:
+        """Whether the kept library beats the student alone on the validation problems."""
+        return self.kept > self.without
+
+    def summary(self) -> str:
+        where = "as the run found it" if self.kept_step < 0 else f"after step {self.kept_step}"
+        line = (
+            f"validation ({self.problems} held-out training problems): student alone "
+            f"{self.without:.3f}, with the library kept ({where}) {self.kept:.3f}"
+        )
+        if not self.helped:
+            line += "; the library did not help on validation"
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "problems": self.problems,
+            "without": self.without,
+            "scores": [list(s) for s in self.scores],
+            "kept_step": self.kept_step,
+        }
+
+
+class BestVersion:
+    """Tracks the best-scoring version of a library during a run.
+
+    Args:
+        library: the library being written.
+        score: validation accuracy of the student with a library (``None``: alone).
+        problems: how many validation problems ``score`` uses (for the report).
+
+    Example:
+        >>> lib = ExperienceLibrary.in_memory()
+        >>> best = BestVersion(lib, lambda library: 0.5 if library and len(library) else 0.25, 4)
+        >>> _ = best.start()
+        >>> _ = lib.add("When counting, list each item with its quantity first.")
+        >>> best.after_step(0)
+        0.5
+        >>> best.finish().kept_step
+        0
+    """
+
+    def __init__(
+        self,
+        library: ExperienceLibrary,
+        score: Callable[[ExperienceLibrary | None], float],
+        problems: int,
+    ) -> None:
+        self.library = library
+        self.score = score
+        self.problems = problems
+        self.report: ValidationReport | None = None
+        self._best: tuple[float, list[dict[str, Any]]] | None = None
+
+    def start(self) -> ValidationReport:
+        """Score the student alone and with the library as it is now."""
+        without = self.score(None)
+        self.report = ValidationReport(self.problems, without)
+        self._consider(-1, without if len(self.library) == 0 else self.score(self.library))
+        return self.report
+
+    def after_step(self, step: int) -> float:
+        """Score the library as step ``step`` left it; returns the accuracy."""
+        accuracy = self.score(self.library)
+        self._consider(step, accuracy)
+        return accuracy
+
+    def finish(self) -> ValidationReport:
+        """Put the library back to its best version (if it is not that already)."""
+        if self.report is None or self._best is None:
+            raise RuntimeError("BestVersion.finish() before start()")
+        if self.report.kept_step != self.report.scores[-1][0]:
+            self.library.restore(self._best[1])
+        return self.report
+
+    def _consider(self, step: int, accuracy: float) -> None:
+        assert self.report is not None
+        self.report.scores.append((step, accuracy))
+        if self._best is None or accuracy > self._best[0]:
+            self._best = (accuracy, self.library.snapshot())
+            self.report.kept_step = step
