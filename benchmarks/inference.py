@@ -10,7 +10,8 @@ batches of 1, 4, 16 and 64 sequences:
   ``load_chat_model("llamacpp:...")``, with every sequence submitted as its own request;
 * **llama.cpp**: the reference, its own ``llama-batched-bench`` tool built from the llama.cpp
   sources that llama-cpp-python vendors (skipped without ``--llama-cpp-bin``);
-* **transformers**: float32 on the same weights dequantized (``quantize="none"``).
+* **transformers**: on the same weights dequantized (``quantize="none"``), in each of
+  ``--transformers-dtypes`` (float32; bfloat16, which AMX CPUs multiply on their tile units).
 
 ``--quantizations`` runs the llama.cpp backends on the GGUF as shipped (``native``) and on
 copies requantized once by llama.cpp (``q4_0``, ``q8_0``). ``--placements`` runs "ours"
@@ -22,6 +23,11 @@ path on some AMX machines) is reported with its signal instead of killing the be
 Reported per batch: decode tokens/s (generation steps only), prefill tokens/s, and
 end-to-end generated tokens/s (``batch * new_tokens / wall time``, prefill included). The
 machine is noisy, so the backends are run in turns ``--repeats`` times and medians kept.
+
+**The compute ceiling.** Each run also times a 2048x2048 bfloat16 matrix product in torch
+(the best of five) and reports every prefill rate as a share of the rate that product
+allows: ``ceiling tok/s = matmul FLOP/s / (2 * weights multiplied per token)``, counting
+the model's matrix weights (its linear layers and output head, not the embedding lookup).
 """
 
 from __future__ import annotations
@@ -110,15 +116,48 @@ def bench_llamacpp(
     return results
 
 
+def matmul_gflops() -> float:
+    """torch's bfloat16 matrix-product rate here: the best of five 2048x2048 products."""
+    import torch
+
+    a = torch.randn(2048, 2048, dtype=torch.bfloat16)
+    b = torch.randn(2048, 2048, dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * 2048**3 / best / 1e9
+
+
+def matrix_weights(spec: str) -> int:
+    """Weights a token is multiplied with: the linear layers and the output head."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    from ted_graph.models.registry import resolve_weights
+
+    config = AutoConfig.from_pretrained(resolve_weights(spec))
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    linear = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    if not any(isinstance(m, torch.nn.Linear) and m is model.get_output_embeddings()
+               for m in model.modules()):  # fmt: skip
+        linear += model.get_input_embeddings().weight.numel()
+    return int(linear)
+
+
 def bench_transformers(
-    spec: str, batches: list[int], prompt: int, new: int
+    spec: str, batches: list[int], prompt: int, new: int, dtype: str = "float32"
 ) -> dict[int, dict[str, float]]:
     import torch
 
     from ted_graph.models import load_local_chat_model
     from ted_graph.models.local import local_backend
 
-    model, tokenizer = local_backend(load_local_chat_model(spec, quantize="none"))
+    model, tokenizer = local_backend(load_local_chat_model(spec, quantize="none", dtype=dtype))
     common = {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
     common["pad_token_id"] = tokenizer.pad_token_id
 
@@ -162,6 +201,10 @@ def main() -> None:
         help="llama.cpp weight placements for 'ours' (ted_graph.models.llamacpp_cpu)",
     )  # fmt: skip
     parser.add_argument("--skip-transformers", action="store_true")
+    parser.add_argument(
+        "--transformers-dtypes", nargs="+", default=["float32", "bfloat16"],
+        choices=["float32", "bfloat16"],
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/inference.json"))
     args = parser.parse_args()
     threads = len(os.sched_getaffinity(0))
@@ -176,8 +219,11 @@ def main() -> None:
 
     features = sorted(k for k, on in build_features(llama_cpp).items() if on)
     print(f"llama.cpp build: {' '.join(features)}", flush=True)
+    gflops = matmul_gflops()
+    print(f"torch bfloat16 matmul: {gflops:.0f} GFLOP/s (the compute ceiling)", flush=True)
     report: dict[str, Any] = {
         "machine": platform.platform(), "cores": threads, "llama_cpp_features": features,
+        "matmul_gflops": gflops,
         "prompt_tokens": args.prompt_tokens, "new_tokens": args.new_tokens,
         "repeats": args.repeats, "models": {},
     }  # fmt: skip
@@ -213,9 +259,12 @@ def main() -> None:
                         )
                     )
             if not args.skip_transformers and repeat == 0:  # slow and steady: once
-                runs.setdefault("transformers fp32", []).append(
-                    bench_transformers(spec, args.batches, args.prompt_tokens, args.new_tokens)
-                )
+                for dtype in args.transformers_dtypes:
+                    name = {"float32": "transformers fp32", "bfloat16": "transformers bf16"}
+                    runs.setdefault(name[dtype], []).append(
+                        bench_transformers(spec, args.batches, args.prompt_tokens,
+                                           args.new_tokens, dtype)
+                    )  # fmt: skip
             print(f"{spec}: repeat {repeat + 1} done", flush=True)
         medians = {
             backend: {
@@ -228,8 +277,17 @@ def main() -> None:
             for backend, rs in runs.items()
         }
         files = {q: Path(p).name for q, p in paths.items()}
-        report["models"][spec] = {"gguf": files, "medians": medians, "crashed": crashed}
+        weights = matrix_weights(spec)
+        ceiling = gflops * 1e9 / (2 * weights)
+        for rows in medians.values():
+            for row in rows.values():
+                row["prefill_share"] = row["prefill"] / ceiling
+        report["models"][spec] = {
+            "gguf": files, "medians": medians, "crashed": crashed,
+            "matrix_weights": weights, "ceiling_tok_s": ceiling,
+        }  # fmt: skip
         print_table(spec, files, medians, args.batches)
+        print(f"compute ceiling: {ceiling:.0f} tok/s ({weights / 1e6:.0f}M matrix weights)")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"wrote {args.out}")
@@ -241,19 +299,21 @@ def print_table(
     medians: dict[str, dict[int, dict[str, float]]],
     batches: list[int],
 ) -> None:
-    print(f"\n{spec} ({files}): decode tok/s / end-to-end tok/s / prefill tok/s")
+    print(f"\n{spec} ({files}): decode tok/s / end-to-end tok/s / prefill tok/s (share of "
+          "the compute ceiling)")  # fmt: skip
     print("| backend | " + " | ".join(f"{b} seq" for b in batches) + " |")
     print("|---|" + "---:|" * len(batches))
     for backend, rows in medians.items():
         cells = [
             f"{rows[b]['decode']:.1f} / {rows[b]['end_to_end']:.1f} / {rows[b]['prefill']:.0f}"
+            + (f" ({rows[b]['prefill_share']:.0%})" if "prefill_share" in rows[b] else "")
             for b in batches
         ]
         print(f"| {backend} | " + " | ".join(cells) + " |")
     print("\nratios (decode / end-to-end):")
     for ours in (k for k in medians if k.startswith("ours ")):
         quant = ours.removeprefix("ours ").split()[0]
-        others = [f"llama.cpp {quant}", "transformers fp32"]
+        others = [f"llama.cpp {quant}", "transformers fp32", "transformers bf16"]
         for other in (o for o in others if o in medians):
             ratios = [
                 f"{medians[ours][b]['decode'] / medians[other][b]['decode']:.2f}x / "
