@@ -141,6 +141,8 @@ def finetune(
     model, tokenizer = backend
     if not problems:
         return FinetuneReport(examples=0, steps=0, seconds=0.0, train_tokens=0)
+    if model.dtype in (torch.bfloat16, torch.float16):
+        model.float()  # in place: small updates would round away in 16-bit weights
     torch.manual_seed(settings.seed)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
     started = time.time()
