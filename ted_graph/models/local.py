@@ -57,14 +57,14 @@ def load_local_chat_model(
     model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype)
     model.to(device)
     model.eval()
-    if device == "cpu":
-        take_turns(model)  # with llama.cpp engines and other models, step by step
     if quantize not in ("auto", "int8", "none"):
         raise ValueError(f"quantize must be 'auto', 'int8' or 'none', got {quantize!r}")
     n_params = sum(p.numel() for p in model.parameters())
     auto_int8 = quantize == "auto" and n_params >= 3e8 and torch_dtype == torch.float32
     if device == "cpu" and (quantize == "int8" or auto_int8):
         model = _quantize_int8(model)
+    if device == "cpu":
+        take_turns(model)  # with llama.cpp engines and other models, step by step
     # langchain-huggingface ignores HuggingFacePipeline.pipeline_kwargs when generating,
     # so the defaults for plain invoke() calls are set on the transformers pipeline itself.
     pipe = pipeline(
