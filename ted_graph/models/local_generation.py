@@ -18,6 +18,8 @@ the speed comes from (BENCHMARKS.md, "Prefill against the compute ceiling").
 
 from __future__ import annotations
 
+import functools
+import inspect
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,12 +93,11 @@ class RowSampler:
         return scores
 
 
-def _cache_keyword(hf_model: Any) -> str:
+@functools.cache
+def _cache_keyword(model_class: type) -> str:
     """``cache``, the name newer transformers give the KV cache argument of ``forward``
-    and ``generate``, or ``past_key_values`` where the model predates it."""
-    import inspect
-
-    names = inspect.signature(type(hf_model).forward).parameters
+    and ``generate``, or ``past_key_values`` where the model class predates it."""
+    names = inspect.signature(model_class.forward).parameters
     return "cache" if "cache" in names else "past_key_values"
 
 
@@ -194,9 +195,9 @@ def _run(
             cache = DynamicCache()
             positions = (mask[:, :-1].cumsum(-1) - 1).clamp(min=0)
             hf_model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions,
-                     use_cache=True, **{_cache_keyword(hf_model): cache})  # fmt: skip
+                     use_cache=True, **{_cache_keyword(type(hf_model)): cache})  # fmt: skip
             cache.reorder_cache(owner)
-            kwargs[_cache_keyword(hf_model)] = cache
+            kwargs[_cache_keyword(type(hf_model))] = cache
             generated = hf_model.generate(input_ids=ids[owner], attention_mask=mask[owner],
                                           **kwargs)  # fmt: skip
         else:
