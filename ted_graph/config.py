@@ -31,6 +31,11 @@ class DistillConfig:
         teacher_repetition_penalty: repetition penalty of in-process teachers (greedy
             decoding of small models loops without one); remote teachers ignore it.
         skip_solved: skip the teacher when every rollout was right (nothing to learn).
+        compare_rollouts: rollouts shown to the teacher in a comparison (0: all ``n``).
+            Mixed results show a right one beside wrong ones (Training-Free GRPO's group
+            contrast); when all are wrong, those with different answers come first. The
+            teacher's prompt is the cost of a CPU run, so fewer, representative rollouts
+            keep it short.
         max_operations: library operations the teacher may propose per critique.
         max_words: length limit of one experience; a proposal over twice as long is rejected
             when written, one over the limit is rewritten during compression.
@@ -72,6 +77,7 @@ class DistillConfig:
     teacher_max_tokens: int = 384
     teacher_repetition_penalty: float = 1.1
     skip_solved: bool = True
+    compare_rollouts: int = 2
     max_operations: int = 3
     max_words: int = 50
     writer_retries: int = 1
@@ -109,6 +115,7 @@ class DistillConfig:
             "k",
             "compress_every",
             "max_operations",
+            "compare_rollouts",
             "writer_retries",
             "min_uses",
             "max_experience_tokens",

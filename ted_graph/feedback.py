@@ -163,7 +163,8 @@ def learn_from_feedback(
             problem=problem_text(problem),
             answer=fb.get("answer", "(see the solution)"),
             teacher_solution=fb.get("correction", "(none)"),
-            rollouts=[{"text": response, "answer": predicted, "correct": False}],
+            rollouts=[{"text": response, "answer": predicted, "correct": False, "number": 1}],
+            total_rollouts=1,
             experiences=shown_records,
         )
         critique, _, misleading = parse_critique(

@@ -41,6 +41,7 @@ __all__ = [
     "ProblemOutput",
     "build_problem_graph",
     "parse_critique",
+    "representative_rollouts",
     "teacher_asker",
 ]
 
@@ -129,6 +130,32 @@ def parse_critique(
     return prose, helpful, misleading
 
 
+def representative_rollouts(rollouts: list[Rollout], limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` of a problem's rollouts for the teacher to compare (all if ``limit``
+    is 0), each with its ``number`` (1-based position among all of them), in their order.
+
+    A right rollout is shown when there is one, beside the wrong ones, so the teacher sees
+    what separates them (Training-Free GRPO's group contrast); among wrong rollouts, those
+    with an answer not shown yet come first, so each shown one is a different mistake.
+
+    Example:
+        >>> rs = [{"text": "..", "answer": a, "correct": a == "3"} for a in "5536"]
+        >>> [(r["number"], r["answer"]) for r in representative_rollouts(rs, 2)]
+        [(1, '5'), (3, '3')]
+    """
+    indexed = list(enumerate(rollouts, 1))
+    if limit <= 0 or len(indexed) <= limit:
+        return [{**r, "number": i} for i, r in indexed]
+    right = [i for i, r in indexed if r["correct"]]
+    fresh, repeated, seen = [], [], set()
+    for i, r in indexed:
+        if not r["correct"]:
+            (repeated if r["answer"] in seen else fresh).append(i)
+            seen.add(r["answer"])
+    chosen = [*right[:1], *fresh, *repeated, *right[1:]][:limit]
+    return [{**rollouts[i - 1], "number": i} for i in sorted(chosen)]
+
+
 def _sampling_seed(cfg: DistillConfig, problem_id: str, step: int) -> int:
     return (cfg.seed * 1_000_003 + zlib.crc32(f"{problem_id}:{step}".encode())) % (2**31)
 
@@ -193,7 +220,8 @@ def build_problem_graph(
         return {"teacher_solution": solution}  # finish() hands it to the batch's cache
 
     def compare(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
-        ask = teacher_asker(teacher, cfg_of(runtime))
+        cfg = cfg_of(runtime)
+        ask = teacher_asker(teacher, cfg)
         problem = state["problem"]
         experiences = state.get("experiences", [])
         prompt = render(
@@ -201,7 +229,8 @@ def build_problem_graph(
             problem=problem_text(problem),
             answer=" or ".join([problem["answer"], *problem.get("accepted", [])]),
             teacher_solution=state.get("teacher_solution") or "(none)",
-            rollouts=state["rollouts"],
+            rollouts=representative_rollouts(state["rollouts"], cfg.compare_rollouts),
+            total_rollouts=len(state["rollouts"]),
             experiences=experiences,
         )
         critique, helpful, misleading = parse_critique(

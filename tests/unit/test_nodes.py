@@ -1,5 +1,5 @@
 from ted_graph.config import DistillConfig
-from ted_graph.nodes import build_problem_graph, parse_critique
+from ted_graph.nodes import build_problem_graph, parse_critique, representative_rollouts
 
 PROBLEM = {
     "id": "p1",
@@ -59,3 +59,34 @@ def test_parse_critique_maps_labels_to_ids():
     assert prose == "Went wrong at step 2." and helpful == ["b"] and misleading == []
     _, helpful, misleading = parse_critique("x\nHelpful advice: E1\nMisleading advice: E1", exps)
     assert helpful == [] and misleading == ["a"]
+
+
+def _rollouts(answers, right="3"):
+    return [{"text": f"I think {a}.", "answer": a, "correct": a == right} for a in answers]
+
+
+def test_representative_rollouts_contrast_a_right_one_with_a_wrong_one():
+    shown = representative_rollouts(_rollouts(["5", "3", "5", "3"]), 2)
+    assert [(r["number"], r["answer"]) for r in shown] == [(1, "5"), (2, "3")]
+
+
+def test_representative_rollouts_prefer_different_mistakes():
+    shown = representative_rollouts(_rollouts(["5", "5", None, "7"]), 3)
+    assert [(r["number"], r["answer"]) for r in shown] == [(1, "5"), (3, None), (4, "7")]
+    assert not any(r["correct"] for r in shown)
+
+
+def test_representative_rollouts_zero_or_enough_limit_keeps_all():
+    rollouts = _rollouts(["5", "6"])
+    assert [r["number"] for r in representative_rollouts(rollouts, 0)] == [1, 2]
+    assert [r["number"] for r in representative_rollouts(rollouts, 2)] == [1, 2]
+
+
+def test_compare_prompt_shows_only_the_chosen_rollouts(make_model, teacher, library):
+    answers = iter(["Answer: 5", "Answer: 3", "Answer: 5", "Answer: 7"])
+    student = make_model(lambda p: next(answers))
+    run(student, teacher, library, {"problem": PROBLEM, "step": 0}, n=4, compare_rollouts=2)
+    compare_prompt = teacher.calls[1]
+    assert "(2 of 4 shown)" in compare_prompt
+    assert compare_prompt.count("## Attempt") == 2
+    assert "correct, answered: 3" in compare_prompt and "wrong, answered: 5" in compare_prompt
