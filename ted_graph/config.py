@@ -43,7 +43,12 @@ class DistillConfig:
         verify: try each valid ADD/UPDATE on the student before it is written, and keep it
             only if the student's share of right answers rises (:mod:`ted_graph.verification`).
         verify_problems: similar training problems a candidate is tried on, besides its own.
-        verify_rollouts: sampled student rollouts per problem and condition.
+        verify_temperature: the student's temperature when a candidate is tried. 0 (the
+            default) decodes greedily, as evaluation and serving do: one answer per problem
+            and condition, so a lift means answers that flipped. Above 0:
+            ``verify_rollouts`` sampled rollouts per problem and condition.
+        verify_rollouts: sampled student rollouts per problem and condition (when
+            ``verify_temperature`` is above 0).
         verify_margin: least rise in the share of right answers (with the candidate minus
             without) for a candidate to be kept.
         constrained_writing: decode an in-process (llama.cpp) teacher's experience writing
@@ -84,6 +89,7 @@ class DistillConfig:
     constrained_writing: bool = True
     verify: bool = False
     verify_problems: int = 2
+    verify_temperature: float = 0.0
     verify_rollouts: int = 2
     verify_margin: float = 0.1
     compress_every: int = 5
@@ -129,8 +135,9 @@ class DistillConfig:
                 raise ValueError(f"DistillConfig.{name} must lie in [-1, 1]")
         if self.teacher_repetition_penalty <= 0:
             raise ValueError("DistillConfig.teacher_repetition_penalty must be positive")
-        if self.temperature < 0:
-            raise ValueError("DistillConfig.temperature must not be negative")
+        for name in ("temperature", "verify_temperature"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"DistillConfig.{name} must not be negative")
 
     def updated(self, **changes: Any) -> DistillConfig:
         """A copy with ``changes`` applied; ``None`` values are ignored."""

@@ -4,8 +4,9 @@ A teacher's lesson can be wrong ("count each type only once") or noise. Before a
 ADD or UPDATE is written, the student solves the lesson's source problem and up to
 ``verify_problems`` similar training problems (nearest by embedding) twice: with the
 experiences retrieval gives it now, and with the candidate added to them (for an UPDATE:
-in place of the text it replaces). ``verify_rollouts`` sampled rollouts each, all in one
-batched call. The candidate is kept only if the share of right answers rises by at least
+in place of the text it replaces). By default greedily (``verify_temperature=0``), the way
+the student is evaluated and served, so the comparison is paired answer by answer; with a
+temperature above 0, ``verify_rollouts`` sampled rollouts each. All in one batched call. The candidate is kept only if the share of right answers rises by at least
 ``verify_margin``; the measured lift is stored on the record and counts in its utility.
 GEPA accepts a prompt change the same way: only when a minibatch improves.
 """
@@ -60,7 +61,7 @@ class Verifier:
         student: the student model.
         library: the library being written (its retrieval gives the "without" prompts).
         trainset: the training problems the similar ones are drawn from.
-        cfg: ``verify_problems``, ``verify_rollouts``, ``temperature``, retrieval and
+        cfg: ``verify_problems``, ``verify_temperature``, ``verify_rollouts``, retrieval and
             token settings.
     """
 
@@ -128,8 +129,8 @@ class Verifier:
         outputs = generate(
             self.student,
             prompts,
-            n=cfg.verify_rollouts,
-            temperature=cfg.temperature,
+            n=cfg.verify_rollouts if cfg.verify_temperature > 0 else 1,
+            temperature=cfg.verify_temperature,
             max_tokens=cfg.student_max_tokens,
             seed=cfg.seed,
             batch_size=cfg.generation_batch_size,

@@ -25,7 +25,9 @@ def problems(count=4):
              "answer": str(2 + i)} for i in range(1, count + 1)]  # fmt: skip
 
 
-CFG = DistillConfig(verify=True, verify_problems=2, verify_rollouts=2, min_similarity=0.0)
+CFG = DistillConfig(
+    verify=True, verify_problems=2, verify_temperature=0.7, verify_rollouts=2, min_similarity=0.0
+)
 
 
 def test_a_helpful_candidate_lifts_and_a_useless_one_does_not(library):
@@ -39,6 +41,15 @@ def test_a_helpful_candidate_lifts_and_a_useless_one_does_not(library):
     assert useless.lift == 0.0
     # both candidates share the baseline prompts: 3 without + 3 + 3 with, 2 rollouts each
     assert len(student.calls) == 9 * 2
+
+
+def test_greedy_verification_asks_one_answer_per_problem_and_condition(library):
+    student = RuleChatModel(rule=student_rule, calls=[])
+    cfg = DistillConfig(verify=True, verify_problems=2, min_similarity=0.0)
+    assert cfg.verify_temperature == 0.0  # the default: decoded as evaluation decodes
+    (good,) = Verifier(student, library, problems(), cfg).verdicts([Candidate(GOOD, problems()[0])])
+    assert (good.without, good.with_, good.rollouts) == (0.0, 1.0, 3)  # 3 problems x 1
+    assert len(student.calls) == 6  # 3 without + 3 with, once each
 
 
 def test_an_update_is_tried_in_place_of_the_text_it_replaces(library):
