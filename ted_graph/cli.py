@@ -290,6 +290,13 @@ def cli(verbose: int) -> None:
     "step, and keep its best version (0: off).",
 )
 @click.option(
+    "--verify/--no-verify",
+    default=_DEFAULTS.verify,
+    show_default=True,
+    help="Try each lesson on the student before it enters (--no-verify: the paper's "
+    "path, every valid lesson enters).",
+)
+@click.option(
     "--generation-batch-size",
     default=None,
     type=click.IntRange(1),

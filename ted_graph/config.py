@@ -41,7 +41,8 @@ class DistillConfig:
             when written, one over the limit is rewritten during compression.
         writer_retries: follow-up requests allowed when the teacher's JSON is invalid.
         verify: try each valid ADD/UPDATE on the student before it is written, and keep it
-            only if the student's share of right answers rises (:mod:`ted_graph.verification`).
+            only if the student's share of right answers rises (:mod:`ted_graph.verification`);
+            ``False`` is the paper's path, where every valid lesson enters.
         verify_problems: similar training problems a candidate is tried on, besides its own.
         verify_temperature: the student's temperature when a candidate is tried. 0 (the
             default) decodes greedily, as evaluation and serving do: one answer per problem
@@ -87,7 +88,7 @@ class DistillConfig:
     max_words: int = 50
     writer_retries: int = 1
     constrained_writing: bool = True
-    verify: bool = False
+    verify: bool = True
     verify_problems: int = 2
     verify_temperature: float = 0.0
     verify_rollouts: int = 2

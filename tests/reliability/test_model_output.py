@@ -59,7 +59,9 @@ def teacher(writer_reply, merge_reply=None):
 
 def run(library, teacher_model, **kwargs):
     student = RuleChatModel(rule=lambda p: "Answer: 99", calls=[])
-    settings = dict(epochs=1, n=1, batch_size=2, progress=False, min_similarity=0.0)
+    # verify=False: this student ignores lessons, so verification would refuse them all and
+    # hide what the writing path itself lets in
+    settings = dict(epochs=1, n=1, batch_size=2, progress=False, min_similarity=0.0, verify=False)
     return distill(student, teacher_model, problems(), library=library, **(settings | kwargs))
 
 

@@ -13,8 +13,9 @@ def student_rule(prompt):
 def test_distill_then_save_load_and_serve(make_model, teacher, problems, tmp_path):
     student = make_model(student_rule)
     result = distill(
-        student, teacher, problems, epochs=1, n=2, batch_size=2, progress=False, min_similarity=0.0
-    )
+        student, teacher, problems, epochs=1, n=2, batch_size=2, progress=False,
+        min_similarity=0.0, verify=False,
+    )  # fmt: skip
     assert len(result.history) == 2 and len(result.experiences) == 1
     assert "1 active experiences" in result.summary()
     result.save(tmp_path / "run")
@@ -34,6 +35,7 @@ def test_distill_into_a_directory_library(make_model, teacher, problems, tmp_pat
         epochs=1,
         n=1,
         progress=False,
+        verify=False,
     )
     assert len(ExperienceLibrary(tmp_path / "lib")) == 1
 

@@ -18,7 +18,7 @@ def test_graph_shape_and_uncompiled(make_model, teacher, library):
 
 def test_full_run_writes_experiences_and_history(make_model, teacher, library, problems):
     student = make_model(student_rule)
-    cfg = DistillConfig(epochs=2, batch_size=3, n=2, compress_every=0)
+    cfg = DistillConfig(epochs=2, batch_size=3, n=2, compress_every=0, verify=False)
     graph = create_distillation_graph(student, teacher, library, config=cfg).compile()
     events = []
     final = None
