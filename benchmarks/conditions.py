@@ -12,6 +12,8 @@ Then, all on the same test items and the same student:
   ted            distil with the teacher (TED defaults, except --epochs and --rollouts),
                  then evaluate with retrieved experiences (ours) and with all experiences
                  injected (Training-Free GRPO); the library is snapshotted after each step
+  unverified     TED without verification (the paper's path: every valid lesson enters),
+                 evaluated with retrieved experiences
   curve          held-out accuracy of each step's snapshot (reusing identical libraries)
   no_teacher     ablation: the student critiques its own rollouts against the ground truth
                  (its weights play the teacher; see --self-critic)
@@ -45,7 +47,7 @@ from ted_graph.models import load_chat_model, model_name
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-STAGES = ["student", "ted", "curve", "no_teacher", "no_compression", "teacher", "finetune"]
+STAGES = ["student", "ted", "curve", "unverified", "no_teacher", "no_compression", "teacher", "finetune"]
 TASKS = ["logical_deduction", "date_understanding", "object_counting"]
 
 
@@ -190,6 +192,15 @@ class Runner:
                     self.evaluate(model, test, out / "ted-all.json", library=lib, experiences="all")
             elif stage == "curve":
                 self.curve(out, test)
+            elif stage == "unverified":
+                self.distill(out / "unverified", args.teacher, train, verify=False)
+                lib = self.library_of(out / "unverified")
+                if len(lib) == 0:
+                    derive(out, "ted-unverified.json", "student.json", "the library is empty")
+                else:
+                    self.evaluate(
+                        self.model(student), test, out / "ted-unverified.json", library=lib
+                    )
             elif stage == "no_teacher":
                 self.distill(out / "no_teacher", self.self_critic(), train)
                 lib = self.library_of(out / "no_teacher")

@@ -25,6 +25,7 @@ CONDITIONS = [
     ("student", "student alone", "student.json"),
     ("ted", "TED, retrieved (ours)", "ted-retrieved.json"),
     ("ted_all", "TED, all injected", "ted-all.json"),
+    ("unverified", "TED unverified (the paper's path)", "ted-unverified.json"),
     ("no_teacher", "no teacher (self-critique)", "no-teacher.json"),
     ("no_compression", "no compression", "no-compression.json"),
     ("finetune", "fine-tuned (LoRA)", "finetune.json"),
@@ -33,6 +34,7 @@ CONDITIONS = [
 RUNS = {
     "ted": "ted",
     "ted_all": "ted",
+    "unverified": "unverified",
     "no_teacher": "no_teacher",
     "no_compression": "no_compression",
 }
