@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=60, help="held-out problems")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("-n", type=int, default=4, help="student rollouts per problem")
-    parser.add_argument("--batch-size", type=int, default=4, help="problems per distillation step")
+    parser.add_argument("--batch-size", type=int, default=8, help="problems per distillation step")
     parser.add_argument("--student", default=DEFAULT_STUDENT)
     parser.add_argument("--teacher", default=DEFAULT_TEACHER)
     parser.add_argument("--out", type=Path, default=Path("runs/quickstart"), help="output folder")
@@ -65,7 +65,7 @@ def main() -> None:
         student_max_tokens=320,
         teacher_max_tokens=384,
         verify=True,
-        verify_problems=1,
+        verify_problems=2,
     )
     result.save(args.out / "result")
     print(f"[distill] {result.summary()}")
