@@ -12,9 +12,9 @@ Then, all on the same test items and the same student:
   ted            distil with the teacher (TED defaults, except --epochs and --rollouts),
                  then evaluate with retrieved experiences (ours) and with all experiences
                  injected (Training-Free GRPO); the library is snapshotted after each step
+  curve          held-out accuracy of each step's snapshot (reusing identical libraries)
   unverified     TED without verification (the paper's path: every valid lesson enters),
                  evaluated with retrieved experiences
-  curve          held-out accuracy of each step's snapshot (reusing identical libraries)
   no_teacher     ablation: the student critiques its own rollouts against the ground truth
                  (its weights play the teacher; see --self-critic)
   no_compression ablation: distil with compression switched off
@@ -47,7 +47,9 @@ from ted_graph.models import load_chat_model, model_name
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-STAGES = ["student", "ted", "curve", "unverified", "no_teacher", "no_compression", "teacher", "finetune"]
+STAGES = [
+    "student", "ted", "curve", "unverified", "no_teacher", "no_compression", "teacher", "finetune"
+]
 TASKS = ["logical_deduction", "date_understanding", "object_counting"]
 
 

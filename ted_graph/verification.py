@@ -6,7 +6,8 @@ ADD or UPDATE is written, the student solves the lesson's source problem and up 
 experiences retrieval gives it now, and with the candidate added to them (for an UPDATE:
 in place of the text it replaces). By default greedily (``verify_temperature=0``), the way
 the student is evaluated and served, so the comparison is paired answer by answer; with a
-temperature above 0, ``verify_rollouts`` sampled rollouts each. All in one batched call. The candidate is kept only if the share of right answers rises by at least
+temperature above 0, ``verify_rollouts`` sampled rollouts each. All in one batched call.
+The candidate is kept only if the share of right answers rises by at least
 ``verify_margin``; the measured lift is stored on the record and counts in its utility.
 GEPA accepts a prompt change the same way: only when a minibatch improves.
 """
