@@ -192,17 +192,13 @@ def _run(
         if len(owner) > len(chunk) and ids.shape[1] >= 2:
             # prefill all but the last token once per prompt, then copy the cache per row
             # (positions counted from each row's first real token: rows are left-padded)
-            cache = DynamicCache()
+            cache, keyword = DynamicCache(), _cache_keyword(type(hf_model))
             positions = (mask[:, :-1].cumsum(-1) - 1).clamp(min=0)
             hf_model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions,
-                     use_cache=True, **{_cache_keyword(type(hf_model)): cache})  # fmt: skip
+                     use_cache=True, **{keyword: cache})  # fmt: skip
             cache.reorder_cache(owner)
-            kwargs[_cache_keyword(type(hf_model))] = cache
-            generated = hf_model.generate(input_ids=ids[owner], attention_mask=mask[owner],
-                                          **kwargs)  # fmt: skip
-        else:
-            generated = hf_model.generate(input_ids=ids[owner], attention_mask=mask[owner],
-                                          **kwargs)  # fmt: skip
+            kwargs[keyword] = cache
+        generated = hf_model.generate(input_ids=ids[owner], attention_mask=mask[owner], **kwargs)
     decoded = tokenizer.batch_decode(generated[:, ids.shape[1] :], skip_special_tokens=True)
     out: list[list[str]] = []
     row = 0
