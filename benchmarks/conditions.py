@@ -162,6 +162,19 @@ class Runner:
         print(f"  {folder.name}: {result.summary()}", flush=True)
         return result
 
+    def distill_and_evaluate(
+        self, out: Path, run: str, name: str, teacher_spec: str, train: list[dict],
+        test: list[dict], **changes: Any,
+    ) -> None:  # fmt: skip
+        """Distil into ``out/run``, then evaluate the student with retrieval from its library
+        into ``out/name`` (the student's own result stands in when the library is empty)."""
+        self.distill(out / run, teacher_spec, train, **changes)
+        lib = self.library_of(out / run)
+        if len(lib) == 0:
+            derive(out, name, "student.json", "the distilled library is empty")
+        else:
+            self.evaluate(self.model(self.args.student), test, out / name, library=lib)
+
     def library_of(self, run: Path) -> ExperienceLibrary:
         return DistillResult.load(run / "run").library
 
@@ -195,21 +208,14 @@ class Runner:
             elif stage == "curve":
                 self.curve(out, test)
             elif stage == "unverified":
-                self.distill(out / "unverified", args.teacher, train, verify=False)
-                lib = self.library_of(out / "unverified")
-                if len(lib) == 0:
-                    derive(out, "ted-unverified.json", "student.json", "the library is empty")
-                else:
-                    self.evaluate(
-                        self.model(student), test, out / "ted-unverified.json", library=lib
-                    )
+                self.distill_and_evaluate(
+                    out, "unverified", "ted-unverified.json", args.teacher, train, test,
+                    verify=False,
+                )  # fmt: skip
             elif stage == "no_teacher":
-                self.distill(out / "no_teacher", self.self_critic(), train)
-                lib = self.library_of(out / "no_teacher")
-                if len(lib) == 0:
-                    derive(out, "no-teacher.json", "student.json", "the distilled library is empty")
-                else:
-                    self.evaluate(self.model(student), test, out / "no-teacher.json", library=lib)
+                self.distill_and_evaluate(
+                    out, "no_teacher", "no-teacher.json", self.self_critic(), train, test
+                )
             elif stage == "no_compression" and compression_was_idle(out / "ted"):
                 # Every compression of the TED run changed nothing, so a run without
                 # compression (same seed and steps) would produce the same libraries.

@@ -31,13 +31,6 @@ CONDITIONS = [
     ("finetune", "fine-tuned (LoRA)", "finetune.json"),
     ("teacher", "teacher alone", "teacher.json"),
 ]
-RUNS = {
-    "ted": "ted",
-    "ted_all": "ted",
-    "unverified": "unverified",
-    "no_teacher": "no_teacher",
-    "no_compression": "no_compression",
-}
 
 
 def load_task(folder: Path) -> dict[str, EvalResult]:
