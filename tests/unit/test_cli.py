@@ -72,3 +72,24 @@ def test_image_retrieval_options_fail_before_any_model_loads(tmp_path):
     assert not (tmp_path / "lib").exists()  # refused before anything was created
     out = runner.invoke(cli, ["inspect", "-l", lib, "--image-retrieval", "pixels"])
     assert out.exit_code != 0 and "'pixels' is not one of" in out.output
+
+
+def test_verify_is_on_by_default_and_no_verify_turns_it_off(monkeypatch, tmp_path):
+    import importlib
+
+    cli_module = importlib.import_module("ted_graph.cli")
+    distill_module = importlib.import_module("ted_graph.distill")  # the package exports distill()
+
+    seen = []
+
+    def stop(student, teacher, problems, **settings):
+        seen.append(settings["verify"])
+        raise KeyboardInterrupt  # the settings are all this test needs
+
+    monkeypatch.setattr(cli_module, "_model", lambda spec, batch_size=None: object())
+    monkeypatch.setattr(distill_module, "distill", stop)
+    runner = CliRunner()
+    for extra in ([], ["--no-verify"]):
+        runner.invoke(cli, ["distill", "bigbench:object_counting", "--limit", "2",
+                            "-l", str(tmp_path / "lib"), *extra])  # fmt: skip
+    assert seen == [True, False]
