@@ -44,6 +44,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ted_graph.models.cpu import on_compute_thread
 from ted_graph.models.llamacpp import requantize
 from ted_graph.models.llamacpp_engine import LlamaEngine, SamplingParams
 from ted_graph.models.registry import resolve_gguf
@@ -219,7 +220,9 @@ def main() -> None:
 
     features = sorted(k for k, on in build_features(llama_cpp).items() if on)
     print(f"llama.cpp build: {' '.join(features)}", flush=True)
-    gflops = matmul_gflops()
+    # torch's OpenMP work on the thread that runs llama.cpp's, so that the process holds
+    # one pool of OpenMP workers and ggml's barriers spin (ted_graph.models.cpu)
+    gflops = on_compute_thread(matmul_gflops)
     print(f"torch bfloat16 matmul: {gflops:.0f} GFLOP/s (the compute ceiling)", flush=True)
     report: dict[str, Any] = {
         "machine": platform.platform(), "cores": threads, "llama_cpp_features": features,
@@ -262,8 +265,8 @@ def main() -> None:
                 for dtype in args.transformers_dtypes:
                     name = {"float32": "transformers fp32", "bfloat16": "transformers bf16"}
                     runs.setdefault(name[dtype], []).append(
-                        bench_transformers(spec, args.batches, args.prompt_tokens,
-                                           args.new_tokens, dtype)
+                        on_compute_thread(bench_transformers, spec, args.batches,
+                                          args.prompt_tokens, args.new_tokens, dtype)
                     )  # fmt: skip
             print(f"{spec}: repeat {repeat + 1} done", flush=True)
         medians = {

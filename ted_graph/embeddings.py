@@ -22,6 +22,8 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from ted_graph.models.cpu import on_compute_thread
+
 __all__ = ["SentenceTransformerEmbedding", "resolve_embedder", "DEFAULT_EMBEDDER", "TINY_CLIP"]
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
@@ -145,13 +147,18 @@ class SentenceTransformerEmbedding(EmbeddingFunction[Documents]):
 
     def _encode(self, items: list[Any]) -> list[np.ndarray]:
         st = _load(self.model, self.device)
-        vectors = st.encode(
-            items,
-            batch_size=self.batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        )
+
+        def encode() -> Any:
+            return st.encode(
+                items,
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+
+        # on the CPU, beside llama.cpp: one OpenMP master for both (ted_graph.models.cpu)
+        vectors = on_compute_thread(encode) if self.device == "cpu" else encode()
         return [np.asarray(v, dtype=np.float32) for v in vectors]
 
     @property

@@ -30,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
-from ted_graph.models.cpu import CPU_COMPUTE
+from ted_graph.models.cpu import CPU_COMPUTE, on_compute_thread
 
 __all__ = ["SamplingParams", "EngineStats", "LlamaEngine"]
 
@@ -390,7 +390,8 @@ class LlamaEngine:
                 top.seq = hole
 
     def _decode(self) -> None:
-        status = self._lc.llama_decode(self._ctx, self._batch)
+        # on the one thread that runs every model's OpenMP work (ted_graph.models.cpu)
+        status = on_compute_thread(self._lc.llama_decode, self._ctx, self._batch)
         if status != 0:
             raise RuntimeError(f"llama_decode failed with status {status}")
 
