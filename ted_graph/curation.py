@@ -95,6 +95,14 @@ def form_problem(text: str, max_words: int) -> str | None:
     return unsafe_reason(text)
 
 
+_NUMERAL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
+
+
+def _numerals(text: str) -> set[str]:
+    """The numbers written in digits in ``text``, without leading zeros ("05" -> "5")."""
+    return {m.group().lstrip("0") or "0" for m in _NUMERAL.finditer(text)}
+
+
 def generality_problem(text: str, problem: Problem, max_words: int) -> str | None:
     """Why ``text`` is not a general experience for ``problem``, or ``None`` if it is.
 
@@ -102,8 +110,10 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
     "If/Before/After/While/For ..., ..."), placeholders ("When ..., ..."), texts about "the
     student" rather than advice to the solver, texts under six or over twice ``max_words``
     words, texts that state the problem's answer (answers of four or more characters) or an
-    answer key ("the answer is B"), texts that point at one image ("this figure", "shown
-    above"), and texts that copy eight or more consecutive words of the question.
+    answer key ("the answer is B"), texts that name a number (in digits, other than 0
+    and 1) written in the question or the answer ("…an incorrect total of 10 fruits"),
+    texts that point at one image ("this figure", "shown above"), and texts that copy
+    eight or more consecutive words of the question.
     """
     why = form_problem(text, max_words)
     if why:
@@ -119,6 +129,11 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
     for i in range(len(q) - 7):
         if " ".join(q[i : i + 8]) in norm_text:
             return "copies the question"
+    truths = [problem["answer"], *problem.get("accepted", [])]
+    specific = _numerals(" ".join([problem["question"], *map(str, truths)])) - {"0", "1"}
+    named = sorted(_numerals(text) & specific, key=float)
+    if named:
+        return f"names this problem's numbers ({', '.join(named)})"
     return None
 
 
@@ -322,7 +337,6 @@ def compress_library(
             library.remove(exp.id, step=step)
             report.removed += 1
     # 2. merge near-duplicates: similarity proposes (disjoint pairs, most similar first),
-    #    the teacher decides
     #    the teacher decides; texts with the same words (case and punctuation aside) are
     #    merged at once, keeping the better one's text
     pairs, taken = [], set()

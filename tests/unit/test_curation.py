@@ -64,6 +64,30 @@ def test_generality_guard():
     assert "too long" in generality_problem("word " * 101, PROBLEM, 50)
 
 
+COUNTING = {"id": "c1", "question": "I have a cat, 3 dogs and a fish. How many animals?",
+            "answer": "5"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("When counting animals, this gave an incorrect total of 5 animals.", "numbers (5)"),
+        ("When a list says 3 dogs, add 3 rather than 1 for that item.", "numbers (3)"),
+        ("When a week is involved, remember that it has 7 days.", None),
+        ("When a list names one item, add 1 for it and 0 for anything absent.", None),
+        ("When counting animals, add each number written before a name.", None),
+    ],
+)
+def test_lessons_naming_the_problems_numbers_are_rejected(text, reason):
+    why = generality_problem(text, COUNTING, 50)
+    assert (why is None) if reason is None else (reason in why)
+
+
+def test_dates_in_the_question_count_as_its_numbers():
+    why = generality_problem("When the year 2021 is given, count days from April.", PROBLEM, 50)
+    assert "numbers (2021)" in why
+
+
 SHAPE = {
     "id": "s1",
     "question": "The path shown in the image draws a",
