@@ -23,6 +23,10 @@ class DistillConfig:
         n: student rollouts per problem.
         temperature: student sampling temperature for rollouts.
         k: experiences retrieved into each student prompt.
+        examples: worked examples (the teacher's right solutions of the most similar other
+            training problems, :mod:`ted_graph.examples`) put into each student prompt,
+            rollouts, verification and validation alike; 0: lessons only. The teacher's
+            right solutions are stored as worked examples either way.
         min_similarity: cosine cut-off below which an experience is not retrieved.
         max_experience_tokens: budget for the experience block of a prompt (estimated at
             four characters a token).
@@ -77,6 +81,7 @@ class DistillConfig:
     n: int = 5
     temperature: float = 0.7
     k: int = 5
+    examples: int = 0
     min_similarity: float = 0.2
     max_experience_tokens: int = 400
     student_max_tokens: int = 320
@@ -120,6 +125,7 @@ class DistillConfig:
                 raise ValueError(f"DistillConfig.{name} must be at least 1")
         for name in (
             "k",
+            "examples",
             "compress_every",
             "max_operations",
             "compare_rollouts",

@@ -18,11 +18,12 @@ from tqdm.auto import tqdm
 
 from ted_graph.config import DistillConfig
 from ted_graph.data import validate_problem
+from ted_graph.examples import WorkedExample
 from ted_graph.experience import Experience
 from ted_graph.graph import create_distillation_graph, total_steps
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models import load_chat_model, track_usage
-from ted_graph.prompting import retrieve_experiences, student_messages
+from ted_graph.prompting import retrieve_examples, retrieve_experiences, student_messages
 from ted_graph.selection import BestVersion, ValidationReport
 from ted_graph.types import Problem, StepRecord
 
@@ -35,6 +36,7 @@ class CheckpointMismatch(ValueError):
 
 RESULT_FILE = "result.json"
 EXPERIENCES_FILE = "experiences.json"
+EXAMPLES_FILE = "examples.json"
 
 
 @dataclass
@@ -71,7 +73,8 @@ class DistillResult:
             min_similarity=self.config.min_similarity,
             max_tokens=self.config.max_experience_tokens,
         )
-        return student_messages(problem, exps)
+        shown = retrieve_examples(self.library, problem, k=self.config.examples)
+        return student_messages(problem, exps, shown)
 
     def summary(self) -> str:
         """A few lines for a terminal."""
@@ -109,10 +112,16 @@ class DistillResult:
         return "\n".join(lines)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write ``experiences.json`` (a library export) and ``result.json`` to ``path``."""
+        """Write ``experiences.json`` (a library export), ``examples.json`` (the worked
+        examples, when there are any) and ``result.json`` to ``path``."""
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         self.library.export_json(folder / EXPERIENCES_FILE)
+        examples = [e.to_dict() for e in self.library.examples.all()]
+        if examples:
+            (folder / EXAMPLES_FILE).write_text(
+                json.dumps({"examples": examples}, indent=2, ensure_ascii=False), encoding="utf-8"
+            )
         payload = {
             "config": self.config.to_dict(),
             "history": self.history,
@@ -134,6 +143,9 @@ class DistillResult:
         payload = json.loads((folder / RESULT_FILE).read_text(encoding="utf-8"))
         library = library or ExperienceLibrary.in_memory()
         library.import_json(folder / EXPERIENCES_FILE)
+        if (folder / EXAMPLES_FILE).exists():
+            saved = json.loads((folder / EXAMPLES_FILE).read_text(encoding="utf-8"))
+            library.examples.put(WorkedExample(**e) for e in saved["examples"])
         return cls(
             library=library,
             config=DistillConfig(**payload["config"]),
@@ -305,8 +317,8 @@ def _best_version(
     def score(with_library: ExperienceLibrary | None) -> float:
         result = evaluate(
             student, valset, library=with_library, k=cfg.k, min_similarity=cfg.min_similarity,
-            max_experience_tokens=cfg.max_experience_tokens, max_tokens=cfg.student_max_tokens,
-            progress=False,
+            max_experience_tokens=cfg.max_experience_tokens, examples=cfg.examples,
+            max_tokens=cfg.student_max_tokens, progress=False,
         )  # fmt: skip
         return result.accuracy
 

@@ -19,7 +19,7 @@ from ted_graph.data import validate_problem
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models import count_prompt_tokens, count_text_tokens, generate_iter, load_chat_model
 from ted_graph.models.usage import model_name
-from ted_graph.prompting import retrieve_experiences, student_messages
+from ted_graph.prompting import retrieve_examples, retrieve_experiences, student_messages
 from ted_graph.stats import paired_bootstrap, wilson_interval
 from ted_graph.types import Problem, RetrievedExperience
 
@@ -157,6 +157,7 @@ def evaluate(
     k: int = 5,
     min_similarity: float = 0.2,
     max_experience_tokens: int = 400,
+    examples: int = 0,
     max_tokens: int = 320,
     batch_size: int | None = None,
     progress: bool = True,
@@ -173,6 +174,8 @@ def evaluate(
             experience in every prompt, with no similarity cut-off or token budget (the
             Training-Free GRPO way); ``"none"`` ignores the library.
         k, min_similarity, max_experience_tokens: retrieval settings.
+        examples: worked examples of the most similar other problems put in each prompt
+            from ``library.examples`` (:mod:`ted_graph.examples`); 0: none.
         max_tokens: new tokens per answer.
         batch_size: a llama.cpp student gets every prompt at once and keeps its
             ``n_parallel`` slots full; other models go ``batch_size`` problems at a time
@@ -202,8 +205,9 @@ def evaluate(
                 max_tokens=max_experience_tokens,
             )
         )
+    shown = [retrieve_examples(library, p, k=examples) for p in problems]
     retrieval_seconds = time.time() - started
-    prompts = [student_messages(p, e) for p, e in zip(problems, used, strict=True)]
+    prompts = [student_messages(p, e, x) for p, e, x in zip(problems, used, shown, strict=True)]
     rows: dict[int, dict[str, Any]] = {}
     estimated = False
     bar = tqdm(total=len(problems), desc=desc, unit="problem", disable=not progress)
@@ -220,6 +224,7 @@ def evaluate(
                 "prediction": answer,
                 "correct": grade(answer, problem),
                 "experience_ids": [e["id"] for e in used[i]],
+                "example_ids": [x.id for x in shown[i]],
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "response": texts[0],

@@ -30,6 +30,7 @@ from typing_extensions import TypedDict
 
 from ted_graph.config import DistillConfig
 from ted_graph.curation import compress_library, write_from_critiques
+from ted_graph.examples import worked_solution
 from ted_graph.library import ExperienceLibrary
 from ted_graph.nodes import build_problem_graph, teacher_asker_many, writer_asker_many
 from ted_graph.types import Problem, ProblemResult, StepRecord
@@ -188,8 +189,17 @@ def create_distillation_graph(
                 if exp_id in r["misleading_ids"] or fell:
                     counts[2] += n - right
         library.record_usage({k: (v[0], v[1], v[2]) for k, v in usage.items()}, step=step)
-        # then the teacher writes for every critique of the step in one batched request
+        # the teacher's right solutions become worked examples (idempotent: one per problem)
         problems = {p["id"]: p for p in state.get("batch") or []}
+        examples = 0
+        for r in results:
+            solution = r["teacher_solution"] and worked_solution(
+                r["teacher_solution"], problems[r["problem_id"]]
+            )
+            if solution:
+                library.examples.add(problems[r["problem_id"]], solution, step=step)
+                examples += 1
+        # then the teacher writes for every critique of the step in one batched request
         critiques = [(r["critique"], problems[r["problem_id"]]) for r in results if r["critique"]]
         verifier = (
             Verifier(student, library, state["trainset"], cfg) if cfg.verify and critiques else None
@@ -199,7 +209,7 @@ def create_distillation_graph(
             verifier=verifier,
         )  # fmt: skip
         return {
-            "writes": {k: v for k, v in vars(report).items()},
+            "writes": {**vars(report), "examples": examples},
             "accuracy": {r["problem_id"]: r["accuracy"] for r in results},
         }
 
@@ -239,6 +249,7 @@ def create_distillation_graph(
             "unverified": writes.get("unverified", 0),
             "unparsed": writes.get("unparsed", 0),
             "failed": writes.get("failed", 0),
+            "examples": writes.get("examples", 0),
             "compressed": bool(state.get("compressed")),
             "library_size": len(library),
             "seconds": round(time.time() - state.get("step_started", time.time()), 2),

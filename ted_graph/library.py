@@ -32,6 +32,7 @@ from chromadb.config import Settings
 from chromadb.errors import ChromaError
 
 from ted_graph.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEmbedding
+from ted_graph.examples import WorkedExamples
 from ted_graph.experience import Experience, Status, experience_id
 from ted_graph.journal import Journal
 from ted_graph.recovery import Recovery, locked
@@ -140,6 +141,8 @@ class ExperienceLibrary(Recovery):
             )
         )
         self.shared = _is_shared(client) if shared is None else shared
+        self._collection_name = collection
+        self._examples: WorkedExamples | None = None
 
     # --- constructors ------------------------------------------------------------------
     @classmethod
@@ -163,6 +166,22 @@ class ExperienceLibrary(Recovery):
         """A library on a Chroma server started with ``chroma run --path DIR --port PORT``."""
         client = chromadb.HttpClient(host=host, port=port, settings=_settings())
         return cls(client=client, **kwargs)
+
+    @property
+    def examples(self) -> WorkedExamples:
+        """The library's worked examples (:mod:`ted_graph.examples`), in the sibling
+        collection ``<collection>_examples``, created on first use."""
+        with self._lock:
+            if self._examples is None:
+                self._examples = WorkedExamples(
+                    self.client.get_or_create_collection(
+                        name=f"{self._collection_name}_examples",
+                        embedding_function=self.embedding_function,
+                        configuration={"hnsw": {"space": "cosine"}},
+                        metadata={"created_by": "ted-graph"},
+                    )
+                )
+            return self._examples
 
     # --- reading -----------------------------------------------------------------------
     def __len__(self) -> int:

@@ -28,6 +28,7 @@ from ted_graph.models.generation import generate
 from ted_graph.prompting import (
     problem_message,
     problem_text,
+    retrieve_examples,
     retrieve_experiences,
     student_messages,
 )
@@ -63,6 +64,7 @@ class ProblemState(ProblemOutput, total=False):
     previous_accuracy: float | None
     teacher_solution: str | None
     experiences: list[RetrievedExperience]
+    examples: list[dict[str, Any]]
     rollouts: list[Rollout]
     critique: str | None
     critique_fallback: bool
@@ -180,14 +182,15 @@ def build_problem_graph(
             min_similarity=cfg.min_similarity,
             max_tokens=cfg.max_experience_tokens,
         )
-        return {"experiences": exps}
+        shown = retrieve_examples(library, state["problem"], k=cfg.examples)
+        return {"experiences": exps, "examples": [x.to_dict() for x in shown]}
 
     def student_sample(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
         cfg = cfg_of(runtime)
         problem = state["problem"]
         texts = generate(
             student,
-            [student_messages(problem, state.get("experiences", []))],
+            [student_messages(problem, state.get("experiences", []), state.get("examples", []))],
             n=cfg.n,
             temperature=cfg.temperature,
             max_tokens=cfg.student_max_tokens,

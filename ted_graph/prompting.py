@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from ted_graph.images import image_blocks
-from ted_graph.library import ExperienceLibrary
 from ted_graph.prompts import render
 from ted_graph.types import Problem, RetrievedExperience
+
+if TYPE_CHECKING:  # the library imports this module (its worked examples render problems)
+    from ted_graph.examples import WorkedExample
+    from ted_graph.library import ExperienceLibrary
 
 __all__ = [
     "problem_text",
     "problem_message",
     "student_messages",
     "retrieve_experiences",
+    "retrieve_examples",
     "estimate_tokens",
     "retrieval_query",
 ]
@@ -84,11 +89,29 @@ def retrieve_experiences(
     return chosen
 
 
+def retrieve_examples(
+    library: ExperienceLibrary | None,
+    problem: Problem,
+    *,
+    k: int,
+    min_similarity: float = 0.0,
+) -> list[WorkedExample]:
+    """The ``k`` worked examples of the most similar *other* problems (never the problem's
+    own: a training problem must not see its solution)."""
+    if library is None or k <= 0:
+        return []
+    hits = library.examples.search(
+        retrieval_query(problem), k=k, min_similarity=min_similarity, exclude=[problem["id"]]
+    )
+    return [example for example, _ in hits]
+
+
 def student_messages(
-    problem: Problem, experiences: Sequence[RetrievedExperience] = ()
+    problem: Problem,
+    experiences: Sequence[RetrievedExperience] = (),
+    examples: Sequence[WorkedExample] = (),
 ) -> list[BaseMessage]:
-    """The student's prompt: a system block with the experiences, then the problem."""
-    return [
-        SystemMessage(content=render("student_system", experiences=list(experiences))),
-        problem_message(problem_text(problem), problem),
-    ]
+    """The student's prompt: a system block with the worked examples and experiences, then
+    the problem."""
+    system = render("student_system", experiences=list(experiences), examples=list(examples))
+    return [SystemMessage(content=system), problem_message(problem_text(problem), problem)]

@@ -86,13 +86,14 @@ class BestVersion:
         self.score = score
         self.problems = problems
         self.report: ValidationReport | None = None
-        self._best: tuple[float, list[dict[str, Any]]] | None = None
+        self._best: tuple[float, list[dict[str, Any]], set[str]] | None = None
 
     def start(self) -> ValidationReport:
         """Score the student alone and with the library as it is now."""
         without = self.score(None)
         self.report = ValidationReport(self.problems, without)
-        self._consider(-1, without if len(self.library) == 0 else self.score(self.library))
+        empty = len(self.library) == 0 and len(self.library.examples) == 0
+        self._consider(-1, without if empty else self.score(self.library))
         return self.report
 
     def after_step(self, step: int) -> float:
@@ -107,11 +108,12 @@ class BestVersion:
             raise RuntimeError("BestVersion.finish() before start()")
         if self.report.kept_step != self.report.scores[-1][0]:
             self.library.restore(self._best[1])
+            self.library.examples.keep_only(self._best[2])
         return self.report
 
     def _consider(self, step: int, accuracy: float) -> None:
         assert self.report is not None
         self.report.scores.append((step, accuracy))
         if self._best is None or accuracy > self._best[0]:
-            self._best = (accuracy, self.library.snapshot())
+            self._best = (accuracy, self.library.snapshot(), self.library.examples.ids())
             self.report.kept_step = step

@@ -39,7 +39,7 @@ from ted_graph.data import DatasetError, load_dataset, validate_problem
 from ted_graph.feedback import Feedback, learn_from_feedback, validate_feedback
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models.generation import generate
-from ted_graph.prompting import retrieve_experiences, student_messages
+from ted_graph.prompting import retrieve_examples, retrieve_experiences, student_messages
 from ted_graph.types import Problem, RetrievedExperience
 
 __all__ = ["ServingState", "create_serving_graph", "serve_batch", "read_questions"]
@@ -54,6 +54,7 @@ class ServingState(TypedDict, total=False):
     choices: list[str]
     images: list[Any]  # references as in a Problem (paths, data URLs, base64, bytes)
     experiences: list[RetrievedExperience]
+    examples: list[dict[str, Any]]  # worked examples shown (ted_graph.examples)
     response: str  # the student's full answer
     answer: str | None  # the final answer extracted from it
     answered: str  # the question ``response`` answers
@@ -82,6 +83,7 @@ def create_serving_graph(
     k: int = 5,
     min_similarity: float = 0.2,
     max_tokens: int = 400,
+    examples: int = 0,
     max_new_tokens: int = 256,
     config: DistillConfig | None = None,
 ) -> StateGraph:
@@ -92,6 +94,8 @@ def create_serving_graph(
         library: the experiences it reads; feedback updates their statistics.
         teacher: optional; with it, feedback on a wrong answer writes new experiences.
         k, min_similarity, max_tokens: retrieval settings, as in distillation.
+        examples: worked examples of similar problems in each prompt
+            (``DistillConfig.examples``, :mod:`ted_graph.examples`).
         max_new_tokens: the longest answer.
         config: writing settings for online learning.
 
@@ -111,11 +115,14 @@ def create_serving_graph(
         found = retrieve_experiences(
             library, problem, k=k, min_similarity=min_similarity, max_tokens=max_tokens
         )
-        return {"experiences": found}
+        shown = retrieve_examples(library, problem, k=examples)
+        return {"experiences": found, "examples": [x.to_dict() for x in shown]}
 
     def answer(state: ServingState) -> dict[str, Any]:
         problem = _problem(state)
-        prompt = student_messages(problem, state.get("experiences") or [])
+        prompt = student_messages(
+            problem, state.get("experiences") or [], state.get("examples") or []
+        )
         text = generate(student, [prompt], n=1, max_tokens=max_new_tokens)[0][0]
         return {
             "response": text,

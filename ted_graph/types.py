@@ -80,6 +80,8 @@ class StepRecord(TypedDict):
     """Critiques whose answer held no valid operations (after the writer's retries)."""
     failed: int
     """Critiques whose operations the store failed to apply (each batch undone)."""
+    examples: int
+    """Teacher solutions that were right and were stored as worked examples."""
     compressed: bool
     library_size: int
     seconds: float

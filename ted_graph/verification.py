@@ -23,9 +23,15 @@ from langchain_core.language_models import BaseChatModel
 
 from ted_graph.answers import extract_answer, grade
 from ted_graph.config import DistillConfig
+from ted_graph.examples import WorkedExample
 from ted_graph.library import ExperienceLibrary
 from ted_graph.models.generation import generate
-from ted_graph.prompting import retrieval_query, retrieve_experiences, student_messages
+from ted_graph.prompting import (
+    retrieval_query,
+    retrieve_examples,
+    retrieve_experiences,
+    student_messages,
+)
 from ted_graph.types import Problem, RetrievedExperience
 
 __all__ = ["Candidate", "Verdict", "Verifier"]
@@ -107,6 +113,7 @@ class Verifier:
         cfg = self.cfg
         prompts, keys = [], {}
         retrieved: dict[str, list[RetrievedExperience]] = {}  # the library is not changing
+        examples: dict[str, list[WorkedExample]] = {}  # shown in both conditions alike
         plan: list[list[tuple[Problem, int, int]]] = []  # per candidate: (problem, without, with)
         for cand in candidates:
             rows = []
@@ -116,6 +123,9 @@ class Verifier:
                         self.library, problem, k=cfg.k, min_similarity=cfg.min_similarity,
                         max_tokens=cfg.max_experience_tokens,
                     )  # fmt: skip
+                    examples[problem["id"]] = retrieve_examples(
+                        self.library, problem, k=cfg.examples
+                    )
                 shown = retrieved[problem["id"]]
                 tried = _with_candidate(shown, cand)
                 indices = []
@@ -123,7 +133,7 @@ class Verifier:
                     key = (problem["id"], tuple(e["text"] for e in exps))
                     if key not in keys:  # one baseline per problem and library state
                         keys[key] = len(prompts)
-                        prompts.append(student_messages(problem, exps))
+                        prompts.append(student_messages(problem, exps, examples[problem["id"]]))
                     indices.append(keys[key])
                 rows.append((problem, indices[0], indices[1]))
             plan.append(rows)

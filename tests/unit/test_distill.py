@@ -147,3 +147,22 @@ def test_validation_holds_problems_out_and_keeps_the_best_library(
 def test_validation_must_leave_training_problems(make_model, teacher, problems):
     with pytest.raises(ValueError, match="leaves no training problems"):
         distill(make_model(student_rule), teacher, problems, progress=False, validation=4)
+
+
+def test_right_teacher_solutions_become_worked_examples(make_model, teacher, problems, tmp_path):
+    student = make_model(student_rule)
+    result = distill(
+        student, teacher, problems, epochs=1, n=1, batch_size=4, progress=False,
+        min_similarity=0.0, verify=False, examples=1, validation=0,
+    )  # fmt: skip
+    # the fake teacher answers 3 to everything: right for p1 only (3 animals)
+    assert [e.source_id for e in result.library.examples.all()] == ["p1"]
+    assert result.history[0]["examples"] == 1
+    result.save(tmp_path / "run")
+    again = DistillResult.load(tmp_path / "run")
+    assert [e.solution for e in again.library.examples.all()] == ["Count them: 3 items.\nAnswer: 3"]
+    prompt = again.student_messages(problems[1])[0].content
+    assert "solved correctly" in prompt and "Count them: 3 items." in prompt
+    assert "solved correctly" not in again.student_messages(problems[0])[0].content  # its own
+    shown = evaluate(student, problems, library=again.library, examples=1, progress=False)
+    assert [p["example_ids"] != [] for p in shown.predictions] == [False, True, True, True]
