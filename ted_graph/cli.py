@@ -157,9 +157,10 @@ def _min_similarity_option(func: Any) -> Any:
 
 
 def _answer_options(func: Any) -> Any:
-    """``-k/--top-k``, ``--min-similarity`` and ``--max-tokens``, shared by the commands
-    that answer questions."""
+    """``-k/--top-k``, ``--examples``, ``--min-similarity`` and ``--max-tokens``, shared by
+    the commands that answer questions."""
     func = _min_similarity_option(func)
+    func = _examples_option(func)
     func = click.option(
         "--max-tokens",
         default=_DEFAULTS.student_max_tokens,
@@ -178,6 +179,16 @@ _top_k_option = click.option(
     show_default=True,
     type=click.IntRange(0),
     help="Experiences retrieved into each prompt.",
+)
+
+
+_examples_option = click.option(
+    "--examples",
+    default=_DEFAULTS.examples,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Worked examples (the teacher's right solutions of the most similar training "
+    "problems) put into each prompt; 0: lessons only.",
 )
 
 
@@ -259,6 +270,7 @@ def cli(verbose: int) -> None:
     help="Student rollouts per problem.",
 )
 @_top_k_option
+@_examples_option
 @_min_similarity_option
 @click.option(
     "--temperature",
@@ -516,6 +528,7 @@ def eval_cmd(
     no_library: bool,
     injection: str,
     k: int,
+    examples: int,
     min_similarity: float,
     max_tokens: int,
     batch_size: int | None,
@@ -545,6 +558,7 @@ def eval_cmd(
         library=lib,
         experiences=injection,  # type: ignore[arg-type]
         k=k,
+        examples=examples,
         min_similarity=min_similarity,
         max_tokens=max_tokens,
         batch_size=batch_size,
@@ -605,6 +619,7 @@ def serve(
     teacher: str | None,
     learn: bool,
     k: int,
+    examples: int,
     min_similarity: float,
     max_tokens: int,
     concurrency: int,
@@ -638,6 +653,7 @@ def serve(
         teacher=_model(teacher, None) if teacher else None,
         k=k,
         min_similarity=min_similarity,
+        examples=examples,
         max_new_tokens=max_tokens,
     ).compile()
     rows = write_rows(

@@ -93,3 +93,29 @@ def test_verify_is_on_by_default_and_no_verify_turns_it_off(monkeypatch, tmp_pat
         runner.invoke(cli, ["distill", "bigbench:object_counting", "--limit", "2",
                             "-l", str(tmp_path / "lib"), *extra])  # fmt: skip
     assert seen == [True, False]
+
+
+def test_examples_reach_distill_and_eval(monkeypatch, tmp_path):
+    import importlib
+
+    cli_module = importlib.import_module("ted_graph.cli")
+    distill_module = importlib.import_module("ted_graph.distill")
+    evaluate_module = importlib.import_module("ted_graph.evaluate")
+    seen = []
+
+    def stop(*args, **settings):
+        seen.append(settings["examples"])
+        raise KeyboardInterrupt  # the settings are all this test needs
+
+    monkeypatch.setattr(cli_module, "_model", lambda spec, batch_size=None: object())
+    monkeypatch.setattr(distill_module, "distill", stop)
+    monkeypatch.setattr(evaluate_module, "evaluate", stop)
+    runner = CliRunner()
+    lib = str(tmp_path / "lib")
+    for extra in ([], ["--examples", "2"]):
+        runner.invoke(cli, ["distill", "bigbench:object_counting", "--limit", "2", "-l", lib,
+                            *extra])  # fmt: skip
+    ExperienceLibrary(tmp_path / "lib")
+    runner.invoke(cli, ["eval", "bigbench:object_counting", "--limit", "2", "-l", lib,
+                        "--examples", "1"])  # fmt: skip
+    assert seen == [0, 2, 1]
