@@ -1,8 +1,14 @@
-"""The paper's comparison on real BIG-bench tasks: seven conditions, one student, same items.
+"""The paper's comparison on real BIG-bench tasks: every condition, one student, same items.
 
-    python benchmarks/conditions.py                       # 3 tasks, train 16, test 150
-    python benchmarks/conditions.py --subset              # 1 task, train 4, test 30
+    python benchmarks/conditions.py             # 4 tasks, train 40 (10 validation), test 150
+    python benchmarks/conditions.py --subset    # 1 task, train 4, test 30
     python benchmarks/conditions.py --tasks date_understanding --stages student ted
+
+The default pair is the embedded one: Qwen2.5-Coder-0.5B student, Qwen2.5-Coder-1.5B
+teacher, both on llama.cpp (``--pair qwen``). ``--pair default`` with
+``--student transformers:smollm2-135m --teacher qwen2.5-coder-0.5b --train 16
+--validation 0 --tasks logical_deduction date_understanding object_counting`` is the
+earlier comparison, whose results are kept.
 
 For each task a seeded shuffle fixes a held-out test split (the last ``--test`` items) and
 a training split (the first ``--train``); changing ``--train`` leaves the test split alone.
@@ -15,16 +21,24 @@ Then, all on the same test items and the same student:
   curve          held-out accuracy of each step's snapshot (reusing identical libraries)
   unverified     TED without verification (the paper's path: every valid lesson enters),
                  evaluated with retrieved experiences
+  examples       worked examples (ted_graph.examples): the teacher's right solutions of the
+                 training problems, in the student's format; the student is evaluated with
+                 the most similar one in its prompt (examples.json), and with it beside the
+                 TED run's retrieved lessons (ted-examples.json, when the ted stage ran)
   no_teacher     ablation: the student critiques its own rollouts against the ground truth
                  (its weights play the teacher; see --self-critic)
   no_compression ablation: distil with compression switched off
   teacher        the teacher alone (the ceiling)
   finetune       parameter-based distillation: LoRA on the teacher's correct solutions to
-                 the same training problems (benchmarks/finetune.py), evaluated the same way
+                 the same training problems (benchmarks/finetune.py). LoRA trains a
+                 transformers copy of the student (--finetune-student), so this stage also
+                 evaluates that copy untrained (finetune-base.json): the fine-tuned model is
+                 compared with its own backend, not with the llama.cpp student
 
 Every stage writes its JSON under ``--out/<pair>/<task>/`` and is skipped when that file
 exists, so an interrupted run resumes where it stopped (a stage interrupted half-way is
-redone). ``benchmarks/report.py`` turns the files into BENCHMARKS.md tables and plots.
+redone). A stage's ``.done`` file records its wall time and the tokens it processed.
+``benchmarks/report.py`` turns the files into BENCHMARKS.md tables and plots.
 """
 
 from __future__ import annotations
@@ -48,9 +62,18 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 STAGES = [
-    "student", "ted", "curve", "unverified", "no_teacher", "no_compression", "teacher", "finetune"
+    "student",
+    "ted",
+    "curve",
+    "unverified",
+    "examples",
+    "no_teacher",
+    "no_compression",
+    "teacher",
+    "finetune",
 ]
-TASKS = ["logical_deduction", "date_understanding", "object_counting"]
+# Chosen on the training splits (benchmarks/pairs.py), never on test results.
+TASKS = ["object_counting", "date_understanding", "logical_deduction", "geometric_shapes"]
 
 
 def task_split(task: str, train: int, test: int, seed: int) -> tuple[list, list]:
@@ -76,7 +99,11 @@ class Runner:
         self.args = args
         self.models: dict[str, Any] = {}
         self.cfg = DistillConfig(
-            epochs=args.epochs, n=args.rollouts, batch_size=args.batch_size, seed=args.seed
+            epochs=args.epochs,
+            n=args.rollouts,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            validation=args.validation,
         )
 
     def model(self, spec: str) -> Any:
@@ -95,8 +122,12 @@ class Runner:
         return spec
 
     def fresh_student(self) -> Any:
-        """A new copy of the student (fine-tuning changes its weights in place)."""
-        return load_chat_model(self.args.student)
+        """A new transformers copy of the student (fine-tuning changes its weights in
+        place; LoRA needs a torch model)."""
+        spec = self.args.finetune_student or self.args.student
+        if not spec.startswith(("transformers:", "hf:")):
+            spec = f"transformers:{spec}"
+        return load_chat_model(spec)
 
     def evaluate(self, model: Any, test: list[dict], path: Path, **kw: Any) -> EvalResult:
         if path.exists():  # saved only when complete: a resumed stage keeps it
@@ -212,6 +243,8 @@ class Runner:
                     out, "unverified", "ted-unverified.json", args.teacher, train, test,
                     verify=False,
                 )  # fmt: skip
+            elif stage == "examples":
+                self.examples(out, train, test)
             elif stage == "no_teacher":
                 self.distill_and_evaluate(
                     out, "no_teacher", "no-teacher.json", self.self_critic(), train, test
@@ -247,7 +280,9 @@ class Runner:
                 )
             elif stage == "finetune":
                 self.finetune(out, train, test)
-            done.write_text(json.dumps({"seconds": round(time.time() - started, 1)}))
+            done.write_text(
+                json.dumps({"seconds": round(time.time() - started, 1), **stage_tokens(out, stage)})
+            )
 
     def curve(self, out: Path, test: list[dict]) -> None:
         """Held-out accuracy after each distillation step of the ``ted`` run."""
@@ -280,12 +315,50 @@ class Runner:
             points.append({"step": record["step"], "library_size": len(texts), **seen[texts]})
         (out / "curve.json").write_text(json.dumps(points, indent=1))
 
-    def finetune(self, out: Path, train: list[dict], test: list[dict]) -> None:
-        from finetune import FinetuneSettings, finetune, teacher_solutions
+    def teacher_solutions(self, out: Path, train: list[dict]) -> tuple[list[dict], dict]:
+        """The teacher's greedy answers to the training problems in the student's format
+        (shared by the fine-tuning and worked-example stages; kept in
+        ``teacher-solutions.json``)."""
+        from finetune import teacher_solutions
 
+        path = out / "teacher-solutions.json"
+        if path.exists():
+            saved = json.loads(path.read_text())
+            return saved["records"], saved["cost"]
         records, cost = teacher_solutions(
             self.model(self.args.teacher), train, max_tokens=self.cfg.teacher_max_tokens
         )
+        path.write_text(json.dumps({"records": records, "cost": cost}, indent=1))
+        return records, cost
+
+    def examples(self, out: Path, train: list[dict], test: list[dict]) -> None:
+        """Worked examples alone, and beside the TED run's lessons."""
+        from ted_graph.examples import worked_solution
+
+        records, cost = self.teacher_solutions(out, train)
+        lib = ExperienceLibrary.in_memory()
+        for problem, record in zip(train, records, strict=True):
+            solution = worked_solution(record["text"], problem)
+            if solution is not None:
+                lib.examples.add(problem, solution)
+        print(f"  {len(lib.examples)} worked examples of {len(train)} training problems")
+        k = self.args.examples
+        model = self.model(self.args.student)
+        self.evaluate(model, test, out / "examples.json", library=lib, experiences="none",
+                      examples=k)  # fmt: skip
+        (out / "examples-cost.json").write_text(
+            json.dumps({"examples": len(lib.examples), "k": k, "teacher_solutions": cost})
+        )
+        if (out / "ted" / "run" / "result.json").exists():
+            ted = self.library_of(out / "ted")
+            ted.examples.keep_only(())  # the TED library's lessons with these examples
+            ted.examples.put(lib.examples.all())
+            self.evaluate(model, test, out / "ted-examples.json", library=ted, examples=k)
+
+    def finetune(self, out: Path, train: list[dict], test: list[dict]) -> None:
+        from finetune import FinetuneSettings, finetune
+
+        records, cost = self.teacher_solutions(out, train)
         keep = [(p, r["text"]) for p, r in zip(train, records, strict=True) if r["correct"]]
         print(
             f"  teacher solved {len(keep)}/{len(train)} training problems "
@@ -293,6 +366,8 @@ class Runner:
             flush=True,
         )
         student = self.fresh_student()
+        # the untrained copy on the same backend: the fine-tuned model's own baseline
+        self.evaluate(student, test, out / "finetune-base.json")
         settings = FinetuneSettings(method=self.args.finetune_method)
         report = finetune(student, [p for p, _ in keep], [t for _, t in keep], settings)
         result = self.evaluate(student, test, out / "finetune.json")
@@ -314,6 +389,49 @@ class Runner:
         )
 
 
+# What each stage writes: evaluations (prompt + completion tokens of every item) and
+# distillation runs (every model's usage), for the tokens in its .done file.
+STAGE_FILES = {
+    "student": (["student.json"], []),
+    "ted": (["ted-retrieved.json", "ted-all.json"], ["ted"]),
+    "unverified": (["ted-unverified.json"], ["unverified"]),
+    "no_teacher": (["no-teacher.json"], ["no_teacher"]),
+    "no_compression": (["no-compression.json"], ["no_compression"]),
+    "teacher": (["teacher.json"], []),
+    "finetune": (["finetune-base.json", "finetune.json"], []),
+    "examples": (["examples.json", "ted-examples.json"], []),
+}
+
+
+def stage_tokens(out: Path, stage: str) -> dict[str, int]:
+    """Tokens a stage processed: its evaluations' and its distillation's, prompts and
+    completions (a result another stage produced and this one reused is not counted)."""
+    evals, runs = STAGE_FILES.get(stage, ([], []))
+    if stage == "curve":
+        evals = [str(p.relative_to(out)) for p in sorted((out / "curve").glob("step-*.json"))]
+    evaluation = 0
+    for name in evals:
+        path = out / name
+        if path.exists() and not path.with_name(path.stem + ".derived.json").exists():
+            evaluation += sum(
+                p["prompt_tokens"] + p["completion_tokens"]
+                for p in json.loads(path.read_text())["predictions"]
+            )
+    distillation = 0
+    for run in runs:
+        path = out / run / "run" / "result.json"
+        if path.exists():
+            usage = json.loads(path.read_text()).get("usage", {})
+            distillation += sum(u.get("total_tokens", 0) for u in usage.values())
+    if stage == "finetune" and (out / "finetune-cost.json").exists():
+        cost = json.loads((out / "finetune-cost.json").read_text())
+        distillation += sum(
+            u.get("total_tokens", 0) for u in cost["teacher_solutions"]["usage"].values()
+        )
+        distillation += cost["training"]["train_tokens"]
+    return {"evaluation_tokens": evaluation, "distillation_tokens": distillation}
+
+
 def derive(out: Path, name: str, source: str, reason: str) -> None:
     """Stand ``source``'s result in for ``name`` when their prompts are provably the same
     (an empty library adds nothing to a prompt, and evaluation decodes greedily)."""
@@ -327,28 +445,45 @@ def derive(out: Path, name: str, source: str, reason: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", nargs="+", default=TASKS)
-    parser.add_argument("--train", type=int, default=16)
+    parser.add_argument("--train", type=int, default=40)
+    parser.add_argument(
+        "--validation",
+        type=int,
+        default=10,
+        help="Training problems every distillation holds out to keep its best library "
+        "(DistillConfig.validation); the rest are distilled.",
+    )
     parser.add_argument("--test", type=int, default=150)
-    parser.add_argument("--student", default="transformers:smollm2-135m")
-    parser.add_argument("--teacher", default="qwen2.5-coder-0.5b")
+    parser.add_argument("--student", default="qwen2.5-coder-0.5b")
+    parser.add_argument("--teacher", default="qwen2.5-coder-1.5b")
+    parser.add_argument(
+        "--finetune-student",
+        default=None,
+        help="Model spec LoRA trains (default: the student's weights on transformers).",
+    )
     parser.add_argument(
         "--self-critic",
         default=None,
         help="Model spec of the critic in the no-teacher ablation (default: the student's "
         "weights on the default backend).",
     )
-    parser.add_argument("--pair", default="default", help="Name of the model pair's folder.")
+    parser.add_argument("--pair", default="qwen", help="Name of the model pair's folder.")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rollouts", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=STAGES)
+    parser.add_argument(
+        "--examples", type=int, default=1, help="Worked examples per prompt (examples stage)."
+    )
     parser.add_argument("--finetune-method", choices=["lora", "full"], default="lora")
-    parser.add_argument("--subset", action="store_true", help="1 task, train 4, test 30.")
+    parser.add_argument(
+        "--subset", action="store_true", help="1 task, train 4 (no validation), test 30."
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results" / "conditions")
     args = parser.parse_args()
     if args.subset:
-        args.tasks, args.train, args.test = args.tasks[:1], 4, 30
+        args.tasks, args.train, args.test, args.validation = args.tasks[:1], 4, 30, 0
         args.pair += "-subset"
     meta = args.out / args.pair / "run.json"
     meta.parent.mkdir(parents=True, exist_ok=True)

@@ -26,8 +26,11 @@ CONDITIONS = [
     ("ted", "TED, retrieved (ours)", "ted-retrieved.json"),
     ("ted_all", "TED, all injected", "ted-all.json"),
     ("unverified", "TED unverified (the paper's path)", "ted-unverified.json"),
+    ("examples", "worked examples", "examples.json"),
+    ("ted_examples", "TED + worked examples", "ted-examples.json"),
     ("no_teacher", "no teacher (self-critique)", "no-teacher.json"),
     ("no_compression", "no compression", "no-compression.json"),
+    ("finetune_base", "student alone on transformers (LoRA base)", "finetune-base.json"),
     ("finetune", "fine-tuned (LoRA)", "finetune.json"),
     ("teacher", "teacher alone", "teacher.json"),
 ]
@@ -66,6 +69,31 @@ def pct(x: float) -> str:
     return f"{x:.3f}"
 
 
+def baseline_of(key: str, results: dict[str, EvalResult]) -> str:
+    """The condition a result is compared with: the student alone, except the fine-tuned
+    model, which is compared with its own untrained copy (same backend) when that ran."""
+    if key == "finetune" and "finetune_base" in results:
+        return "finetune_base"
+    return "student"
+
+
+def stage_table(folders: dict[str, Path]) -> list[str]:
+    """Wall time and tokens of every finished stage (its ``.done`` file)."""
+    lines = [
+        "| task | stage | wall s | evaluation tokens | distillation tokens |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for task, folder in folders.items():
+        for done in sorted(folder.glob("*.done"), key=lambda p: p.stat().st_mtime):
+            record = json.loads(done.read_text())
+            ev, di = record.get("evaluation_tokens"), record.get("distillation_tokens")
+            lines.append(
+                f"| {task} | {done.stem} | {record['seconds']:.0f} | "
+                f"{'' if ev is None else f'{ev:,}'} | {'' if di is None else f'{di:,}'} |"
+            )
+    return lines
+
+
 def accuracy_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
     lines = [
         "| condition | " + " | ".join(tasks) + " |",
@@ -80,10 +108,13 @@ def accuracy_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
                 continue
             low, high = r.interval
             cell = f"{pct(r.accuracy)} [{pct(low)}, {pct(high)}]"
-            base = results.get("student")
+            base_key = baseline_of(key, results)
+            base = results.get(base_key)
             if key != "student" and base is not None:
                 diff, dlo, dhi = r.compare(base)
                 cell += f"<br>Δ {diff:+.3f} [{dlo:+.3f}, {dhi:+.3f}]"
+                if base_key != "student":
+                    cell += " (against the same weights untrained)"
             if r.derived and r.derived.get("same_as") == "ted":
                 cell += "<br>(the TED run: its compressions changed nothing)"
             elif r.derived:
@@ -122,9 +153,10 @@ def cost_table(folders: dict[str, Path]) -> list[str]:
             ft = json.loads(ft_path.read_text())
             sol, train = ft["teacher_solutions"], ft["training"]
             wall = sol["seconds"] + train["seconds"]
+            ft_base = results.get(baseline_of("finetune", results))
             gain = (
-                results["finetune"].compare(base)[0]
-                if base and "finetune" in results
+                results["finetune"].compare(ft_base)[0]
+                if ft_base and "finetune" in results
                 else float("nan")
             )
             ratio = f"{wall / ted_s:.2f}x" if ted_s else ""
@@ -274,7 +306,7 @@ def plots(
         ax.bar(xs, errs, width, yerr=ys, capsize=2, label=label)
     ax.set_xticks(range(len(tasks)), list(tasks))
     ax.set_ylabel("held-out accuracy (95% Wilson interval)")
-    ax.set_title(f"Seven conditions, pair '{pair}'")
+    ax.set_title(f"Conditions, pair '{pair}'")
     ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     fig.tight_layout()
     path = out / f"conditions-{pair}.png"
@@ -341,6 +373,10 @@ def section(pair_dir: Path) -> str:
         "Cost of producing the improvement (wall time on this machine, tokens processed):",
         "",
         *cost_table(folders),
+        "",
+        "Wall time and tokens of each stage (a stage's evaluations and distillation runs):",
+        "",
+        *stage_table(folders),
         "",
         "Serving overhead of experiences in the student's prompt (evaluation runs, "
         "batched; s/item is wall time divided by items):",

@@ -154,3 +154,29 @@ def test_compression_was_idle(tmp_path):
     busy = idle.replace("merged=0", "merged=1")
     (run / "curation.log").write_text(f"{idle}\n{busy}\n")
     assert not conditions.compression_was_idle(run)
+
+
+def test_finetune_against_its_own_backend_examples_and_stage_costs(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "HERE", tmp_path)
+    pair = tmp_path / "conditions" / "qwen"
+    task = pair / "toy"
+    task.mkdir(parents=True)
+    settings = {"student": "s", "teacher": "t", "train": 4, "test": 20, "seed": 0,
+                "epochs": 1, "rollouts": 4, "batch_size": 8}  # fmt: skip
+    meta = {"commands": ["c"], "settings": settings, "machine": "x", "python": "3.11"}
+    (pair / "run.json").write_text(json.dumps(meta))
+    (task / "split.json").write_text("{}")
+    alone = [i % 4 == 0 for i in range(20)]  # 5/20
+    half = [i % 2 == 0 for i in range(20)]  # 10/20
+    result(alone).save(task / "student.json")
+    result(half).save(task / "finetune-base.json")  # the transformers copy, untrained
+    result(half).save(task / "finetune.json")  # training changed nothing
+    result(half).save(task / "examples.json")
+    (task / "student.done").write_text(json.dumps({"seconds": 12.0, **conditions.stage_tokens(task, "student")}))  # fmt: skip
+    (task / "examples.done").write_text(json.dumps({"seconds": 30.0}))  # an older marker
+    text = report.section(pair)
+    assert "| fine-tuned (LoRA) | 0.500 [0.299, 0.701]<br>Δ +0.000" in text
+    assert "(against the same weights untrained)" in text
+    assert "| worked examples | 0.500 [0.299, 0.701]<br>Δ +0.250" in text
+    assert "| toy | student | 12 | 2,200 | 0 |" in text  # 20 x (100 + 10) tokens
+    assert "| toy | examples | 30 |  |  |" in text
