@@ -172,7 +172,8 @@ def test_finetune_against_its_own_backend_examples_and_stage_costs(tmp_path, mon
     result(half).save(task / "finetune-base.json")  # the transformers copy, untrained
     result(half).save(task / "finetune.json")  # training changed nothing
     result(half).save(task / "examples.json")
-    (task / "student.done").write_text(json.dumps({"seconds": 12.0, **conditions.stage_tokens(task, "student")}))  # fmt: skip
+    tokens = conditions.stage_tokens(task, "student")
+    (task / "student.done").write_text(json.dumps({"seconds": 12.0, **tokens}))
     (task / "examples.done").write_text(json.dumps({"seconds": 30.0}))  # an older marker
     text = report.section(pair)
     assert "| fine-tuned (LoRA) | 0.500 [0.299, 0.701]<br>Δ +0.000" in text
