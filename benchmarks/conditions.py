@@ -36,9 +36,11 @@ Then, all on the same test items and the same student:
                  compared with its own backend, not with the llama.cpp student
 
 Every stage writes its JSON under ``--out/<pair>/<task>/`` and is skipped when that file
-exists, so an interrupted run resumes where it stopped (a stage interrupted half-way is
-redone). A stage's ``.done`` file records its wall time and the tokens it processed.
-``benchmarks/report.py`` turns the files into BENCHMARKS.md tables and plots.
+exists, so an interrupted run resumes where it stopped: a finished evaluation is kept, and
+a distillation is checkpointed (``checkpoint.sqlite`` beside its persistent library) so it
+goes on from its last finished step. A stage's ``.done`` file records its wall time and
+the tokens it processed. ``benchmarks/report.py`` turns the files into BENCHMARKS.md
+tables and plots.
 """
 
 from __future__ import annotations
@@ -155,10 +157,12 @@ class Runner:
             result = DistillResult.load(folder / "run")
             print(f"  {folder.name}: {result.summary()} (kept)", flush=True)
             return result
-        if folder.exists():
-            shutil.rmtree(folder)  # a half-finished run is redone from the start
+        checkpoint = folder / "checkpoint.sqlite"
+        resumed = checkpoint.exists()  # an interrupted run goes on from its last finished step
+        if folder.exists() and not resumed:
+            shutil.rmtree(folder)  # a run interrupted before its first checkpoint is redone
         snapshots = folder / "snapshots"
-        snapshots.mkdir(parents=True)
+        snapshots.mkdir(parents=True, exist_ok=True)
 
         def snapshot(record: dict, library: ExperienceLibrary) -> None:
             library.export_json(snapshots / f"step-{record['step']}.json", status="active")
@@ -176,18 +180,26 @@ class Runner:
                 self.model(self.args.student),
                 self.model(teacher_spec),
                 train,
-                library=ExperienceLibrary.in_memory(),
+                library=ExperienceLibrary(folder / "library"),
                 config=self.cfg.updated(**changes),
                 on_step=snapshot,
+                checkpointer=checkpoint,
+                thread_id="run",
             )
         finally:
             for log in loggers:
                 log.removeHandler(handler)
             handler.close()
         result.save(folder / "run")
+        # finished: run/ holds the result and its experiences; the resumable state goes
+        checkpoint.unlink(missing_ok=True)
+        shutil.rmtree(folder / "library", ignore_errors=True)
         roles = {
             "student": model_name(self.model(self.args.student)),
             "teacher": model_name(self.model(teacher_spec)),
+            # a resumed run's seconds and usage count only its last invocation; the
+            # steps' own wall times are in the history whatever the invocation
+            "resumed": resumed,
         }
         (folder / "roles.json").write_text(json.dumps(roles))
         print(f"  {folder.name}: {result.summary()}", flush=True)

@@ -356,11 +356,16 @@ def section(pair_dir: Path) -> str:
     images = plots(pair, tasks, folders)
     s = meta["settings"]
     commands = meta.get("commands") or [meta["command"]]
+    held_out = (
+        f"; {s['validation']} of the training problems held out for validation"
+        if s.get("validation")
+        else ""
+    )
     lines = [
         f"Produced by `{'`, `'.join(commands)}`, then `python benchmarks/report.py`, on "
         f"{meta['machine']}, Python {meta['python']}. Student `{s['student']}`, teacher "
         f"`{s['teacher']}`; train {s['train']} / test {s['test']} items per task (seed "
-        f"{s['seed']}); distillation: {s['epochs']} epoch(s), {s['rollouts']} rollouts, "
+        f"{s['seed']}{held_out}); distillation: {s['epochs']} epoch(s), {s['rollouts']} rollouts, "
         f"{s['batch_size']} problems per step, other settings at their defaults.",
         "",
         "Accuracy on the held-out split [95% Wilson interval]; Δ: difference from the "
