@@ -59,17 +59,33 @@ class WorkedExample:
 
 
 def worked_solution(text: str, problem: Problem) -> str | None:
-    """``text`` cut to its first answer line (written as "Answer: ...") when that answer
-    is right and the reasoning above it is safe; ``None`` otherwise (a wrong, unparsed or
-    unsafe solution, or one without an answer line to show the student's format)."""
+    """``text`` as a worked example in the student's format, or ``None``.
+
+    The solution is cut at its first answer line ("Answer: ...", also as a numbered step);
+    one that ends another way ("the correct answer is \\boxed{C}") keeps its reasoning and
+    gets the answer line the student is asked to write ("Answer: C"). ``None`` when the
+    answer is wrong or missing, when there is no reasoning to show, or when the reasoning
+    fails :func:`ted_graph.safety.unsafe_reason` (answer keys aside: an example states its
+    own problem's answer).
+    """
+    choices = problem.get("choices")
     match = _ANSWER_LINE.search(text)
-    if match is None:
+    if match is not None:
+        reasoning = text[: match.start()].strip()
+        answer_line = match.group(1).strip()
+    else:
+        reasoning = text.strip()
+        answer = extract_answer(reasoning, choices)
+        if answer is None:
+            return None
+        letters = [chr(ord("A") + i) for i, c in enumerate(choices or []) if c == answer]
+        answer_line = f"Answer: {letters[0] if letters else answer}"
+    solution = f"{reasoning}\n{answer_line}"
+    if not reasoning:
         return None
-    reasoning = text[: match.start()].strip()
-    solution = f"{reasoning}\n{match.group(1).strip()}"
-    if not reasoning or not grade(extract_answer(solution, problem.get("choices")), problem):
+    if not grade(extract_answer(solution, choices), problem):
         return None
-    if unsafe_reason(reasoning):
+    if unsafe_reason(reasoning, answer_keys=False):
         return None
     return solution
 

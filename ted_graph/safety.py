@@ -74,8 +74,11 @@ def _random_looking(token: str) -> bool:
     return entropy > 3.5
 
 
-def unsafe_reason(text: str) -> str | None:
-    """Why ``text`` must not become an experience, or ``None`` when nothing is found."""
+def unsafe_reason(text: str, *, answer_keys: bool = True) -> str | None:
+    """Why ``text`` must not become an experience, or ``None`` when nothing is found.
+
+    ``answer_keys=False`` allows answer keys (a worked example states its own problem's
+    answer by design); every other rule still holds."""
     if _INSTRUCTIONS.search(text):
         return "tries to give the system instructions"
     if _TOOL_CALL.search(text):
@@ -84,6 +87,8 @@ def unsafe_reason(text: str) -> str | None:
         return "contains a secret-like string"
     if _LINK.search(text):
         return "contains a link"
+    if not answer_keys:
+        return None
     if _ANSWER_KEY.search(text):
         return "is an answer key"
     if _OPTION_KEY.search(text):
