@@ -61,8 +61,9 @@ def teacher_for_steps() -> RuleChatModel:
             return f"The student lost count of the {n} fish.\nHelpful advice: none"
         if "lessons that would help on OTHER problems" in prompt:
             n = re.search(r"lost count of the (\d) fish", prompt).group(1)
-            add = f"When {n} kinds of animals are listed, count each kind first."
-            update = f"When animals are listed, count each one; check {n} times."
+            n = ["zero", "one", "two", "three", "four", "five"][int(n)]  # a digit of the
+            add = f"When {n} kinds of animals are listed, count each kind first."  # question
+            update = f"When animals are listed, count each one; check {n} times."  # is refused
             ops = [{"op": "ADD", "text": add}]
             if "[E1]" in prompt:
                 ops.insert(0, {"op": "UPDATE", "id": "E1", "text": update})
