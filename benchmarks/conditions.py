@@ -356,12 +356,17 @@ class Runner:
         print(f"  {len(lib.examples)} worked examples of {len(train)} training problems")
         k = self.args.examples
         model = self.model(self.args.student)
-        self.evaluate(model, test, out / "examples.json", library=lib, experiences="none",
-                      examples=k)  # fmt: skip
+        if len(lib.examples) == 0:  # no example to show: the prompts are the student's own
+            derive(out, "examples.json", "student.json", "the teacher solved no problem right")
+        else:
+            self.evaluate(model, test, out / "examples.json", library=lib,
+                          experiences="none", examples=k)  # fmt: skip
         (out / "examples-cost.json").write_text(
             json.dumps({"examples": len(lib.examples), "k": k, "teacher_solutions": cost})
         )
-        if (out / "ted" / "run" / "result.json").exists():
+        if (out / "ted" / "run" / "result.json").exists() and len(lib.examples) == 0:
+            derive(out, "ted-examples.json", "ted-retrieved.json", "no worked example")
+        elif (out / "ted" / "run" / "result.json").exists():
             ted = self.library_of(out / "ted")
             ted.examples.keep_only(())  # the TED library's lessons with these examples
             ted.examples.put(lib.examples.all())
@@ -435,6 +440,11 @@ def stage_tokens(out: Path, stage: str) -> dict[str, int]:
         if path.exists():
             usage = json.loads(path.read_text()).get("usage", {})
             distillation += sum(u.get("total_tokens", 0) for u in usage.values())
+    if stage == "examples" and (out / "examples-cost.json").exists():
+        cost = json.loads((out / "examples-cost.json").read_text())
+        distillation += sum(
+            u.get("total_tokens", 0) for u in cost["teacher_solutions"]["usage"].values()
+        )
     if stage == "finetune" and (out / "finetune-cost.json").exists():
         cost = json.loads((out / "finetune-cost.json").read_text())
         distillation += sum(
