@@ -189,12 +189,16 @@ def create_distillation_graph(
                 if exp_id in r["misleading_ids"] or fell:
                     counts[2] += n - right
         library.record_usage({k: (v[0], v[1], v[2]) for k, v in usage.items()}, step=step)
-        # the teacher's right solutions become worked examples (idempotent: one per problem)
+        # the teacher's right solutions become worked examples (idempotent: one per problem;
+        # none of image problems, whose image an example in a text prompt cannot show)
         problems = {p["id"]: p for p in state.get("batch") or []}
         examples = 0
         for r in results:
-            solution = r["teacher_solution"] and worked_solution(
-                r["teacher_solution"], problems[r["problem_id"]]
+            problem = problems[r["problem_id"]]
+            solution = (
+                r["teacher_solution"]
+                and not problem.get("images")
+                and worked_solution(r["teacher_solution"], problem)
             )
             if solution:
                 library.examples.add(problems[r["problem_id"]], solution, step=step)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
@@ -109,9 +109,9 @@ def retrieve_examples(
 def student_messages(
     problem: Problem,
     experiences: Sequence[RetrievedExperience] = (),
-    examples: Sequence[WorkedExample] = (),
+    examples: Sequence[WorkedExample | Mapping[str, Any]] = (),
 ) -> list[BaseMessage]:
-    """The student's prompt: a system block with the worked examples and experiences, then
-    the problem."""
+    """The student's prompt: a system block with the worked examples (records, or their
+    ``to_dict()`` as graph state keeps them) and experiences, then the problem."""
     system = render("student_system", experiences=list(experiences), examples=list(examples))
     return [SystemMessage(content=system), problem_message(problem_text(problem), problem)]
