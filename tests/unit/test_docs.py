@@ -22,6 +22,7 @@ MODULES = [
     "ted_graph.images",
     "ted_graph.retrieval",
     "ted_graph.safety",
+    "ted_graph.examples",
 ]
 
 
