@@ -294,9 +294,9 @@ class Runner:
                 )
             elif stage == "finetune":
                 self.finetune(out, train, test)
-            done.write_text(
-                json.dumps({"seconds": round(time.time() - started, 1), **stage_tokens(out, stage)})
-            )
+            seconds = round(time.time() - started, 1)
+            record = {"seconds": seconds, **stage_tokens(out, stage), "machine": cpu_kind()}
+            done.write_text(json.dumps(record))
 
     def curve(self, out: Path, test: list[dict]) -> None:
         """Held-out accuracy after each distillation step of the ``ted`` run."""
@@ -422,6 +422,25 @@ STAGE_FILES = {
 }
 
 
+def cpu_kind() -> str:
+    """The CPU's model name and its widest vector units, e.g. "AMD EPYC, AVX2" (sessions of
+    one benchmark may run on different machines, so every stage records its own)."""
+    name, flags = platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                name = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+                break
+    except OSError:
+        pass
+    units = [u for u, f in (("AMX", "amx_tile"), ("AVX-512", "avx512f"), ("AVX2", "avx2"))
+             if f in flags]  # fmt: skip
+    return ", ".join([name, *units[:1]])
+
+
 def stage_tokens(out: Path, stage: str) -> dict[str, int]:
     """Tokens a stage processed: its evaluations' and its distillation's, prompts and
     completions (a result another stage produced and this one reused is not counted)."""
@@ -521,7 +540,7 @@ def main() -> None:
                 "settings": {
                     k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
                 },
-                "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+                "machine": cpu_kind(),
                 "python": platform.python_version(),
             },
             indent=1,

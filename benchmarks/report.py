@@ -80,8 +80,8 @@ def baseline_of(key: str, results: dict[str, EvalResult]) -> str:
 def stage_table(folders: dict[str, Path]) -> list[str]:
     """Wall time and tokens of every finished stage (its ``.done`` file)."""
     lines = [
-        "| task | stage | wall s | evaluation tokens | distillation tokens |",
-        "|---|---|---:|---:|---:|",
+        "| task | stage | wall s | evaluation tokens | distillation tokens | machine |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for task, folder in folders.items():
         for done in sorted(folder.glob("*.done"), key=lambda p: p.stat().st_mtime):
@@ -89,7 +89,8 @@ def stage_table(folders: dict[str, Path]) -> list[str]:
             ev, di = record.get("evaluation_tokens"), record.get("distillation_tokens")
             lines.append(
                 f"| {task} | {done.stem} | {record['seconds']:.0f} | "
-                f"{'' if ev is None else f'{ev:,}'} | {'' if di is None else f'{di:,}'} |"
+                f"{'' if ev is None else f'{ev:,}'} | {'' if di is None else f'{di:,}'} | "
+                f"{record.get('machine', '')} |"
             )
     return lines
 
