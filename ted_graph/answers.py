@@ -85,7 +85,8 @@ def _candidate(text: str) -> str | None:
     marked = _MARKERS.findall(text)
     if marked:
         # the span after the last marker, up to the end of its line
-        return marked[-1].strip().splitlines()[0].strip() or None
+        lines = marked[-1].strip().splitlines()  # empty after a bare "Answer:"
+        return lines[0].strip() or None if lines else None
     return None
 
 

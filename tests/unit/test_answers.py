@@ -77,3 +77,8 @@ def test_grade_accepts_every_right_answer_of_a_problem():
     assert grade("circle", problem) and grade("ellipse", problem)
     assert not grade("kite", problem) and not grade(None, problem)
     assert grade("7", {"id": "n", "question": "q", "answer": "7"})
+
+
+def test_a_bare_answer_marker_does_not_crash_extraction():
+    for text in ("1. Count them.\nAnswer:", "Answer:\n", "The answer is"):
+        extract_answer(text)  # once raised IndexError (an empty span after the marker)
