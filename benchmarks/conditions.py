@@ -235,9 +235,12 @@ class Runner:
         student = self.args.student
         for stage in args.stages:
             done = out / f"{stage}.done"
-            if done.exists():
+            # examples run before ted still owe the TED + examples evaluation once ted is done
+            owed = stage == "examples" and (out / "ted" / "run" / "result.json").exists()
+            if done.exists() and not (owed and not (out / "ted-examples.json").exists()):
                 continue
-            started = time.time()
+            earlier = json.loads(done.read_text())["seconds"] if done.exists() else 0.0
+            started = time.time() - earlier
             print(f"[{task}] {stage}", flush=True)
             if stage == "student":
                 self.evaluate(self.model(student), test, out / "student.json")
