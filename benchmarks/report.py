@@ -5,7 +5,8 @@
 
 The section between ``<!-- conditions:<pair>:begin -->`` and ``<!-- conditions:<pair>:end -->``
 in BENCHMARKS.md is replaced by what this script generates, so no figure there is typed by
-hand. Plots go to ``benchmarks/results/plots/``.
+hand. Plots go to ``plots/`` beside the results folder (``benchmarks/results/plots/`` by default);
+``--no-write`` prints the sections and draws no plots.
 """
 
 from __future__ import annotations
@@ -281,14 +282,13 @@ def analysis(folders: dict[str, Path]) -> list[str]:
 
 
 def plots(
-    pair: str, tasks: dict[str, dict[str, EvalResult]], folders: dict[str, Path]
+    pair: str, tasks: dict[str, dict[str, EvalResult]], folders: dict[str, Path], out: Path
 ) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out = HERE / "results" / "plots"
     out.mkdir(parents=True, exist_ok=True)
     written = []
     fig, ax = plt.subplots(figsize=(10, 4.5))
@@ -349,12 +349,14 @@ def plots(
     return written
 
 
-def section(pair_dir: Path) -> str:
+def section(pair_dir: Path, plots_dir: Path | None = None) -> str:
+    """The BENCHMARKS.md section of one pair's results; its plots go to ``plots_dir`` (none
+    when it is None)."""
     pair = pair_dir.name
     meta = json.loads((pair_dir / "run.json").read_text())
     folders = {p.name: p for p in sorted(pair_dir.iterdir()) if (p / "split.json").exists()}
     tasks = {name: load_task(folder) for name, folder in folders.items()}
-    images = plots(pair, tasks, folders)
+    images = plots(pair, tasks, folders, plots_dir) if plots_dir is not None else []
     s = meta["settings"]
     commands = meta.get("commands") or [meta["command"]]
     held_out = (
@@ -374,7 +376,7 @@ def section(pair_dir: Path) -> str:
         "",
         *accuracy_table(tasks),
         "",
-        *[f"![{p.stem}](benchmarks/results/plots/{p.name})" for p in images],
+        *[f"![{p.stem}]({_link(p)})" for p in images],
         "",
         "Cost of producing the improvement (wall time on this machine, tokens processed):",
         "",
@@ -439,6 +441,14 @@ def replace_section(text: str, name: str, body: str) -> str | None:
     return f"{head}{begin}\n{body}{end}{tail}"
 
 
+def _link(path: Path) -> str:
+    """A plot's address in BENCHMARKS.md: relative to the repository when it lies inside."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--results", type=Path, default=HERE / "results" / "conditions")
@@ -450,7 +460,9 @@ def main() -> None:
     )
     bench = ROOT / "BENCHMARKS.md"
     text = bench.read_text(encoding="utf-8")
-    sections = {f"conditions:{pair}": section(args.results / pair) for pair in pairs}
+    # Plots lie beside the results (benchmarks/results/plots by default); --no-write makes none.
+    plots_dir = None if args.no_write else args.results.parent / "plots"
+    sections = {f"conditions:{pair}": section(args.results / pair, plots_dir) for pair in pairs}
     breakdown = HERE / "results" / "breakdown.json"
     if breakdown.exists():
         sections["breakdown"] = breakdown_section(breakdown)

@@ -36,7 +36,7 @@ def result(correct_flags, experiences="none", with_exp=()):
 
 
 def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "HERE", tmp_path)  # plots go under tmp_path
+    monkeypatch.setattr(report, "HERE", tmp_path)
     pair = tmp_path / "conditions" / "default"
     task = pair / "toy"
     (task / "ted" / "run").mkdir(parents=True)
@@ -116,7 +116,8 @@ def test_report_tables_come_from_the_files(tmp_path, monkeypatch):
     (task / "no-teacher.derived.json").write_text(
         '{"same_as": "student.json", "reason": "the distilled library is empty"}'
     )
-    text = report.section(pair)
+    text = report.section(pair, tmp_path / "results" / "plots")
+    assert f"![conditions-default]({(tmp_path / 'results' / 'plots').resolve().as_posix()}/" in text
     assert "(the TED run: its compressions changed nothing)" in text
     assert "(= student: the distilled library is empty)" in text
     assert (
@@ -175,9 +176,16 @@ def test_finetune_against_its_own_backend_examples_and_stage_costs(tmp_path, mon
     tokens = conditions.stage_tokens(task, "student")
     (task / "student.done").write_text(json.dumps({"seconds": 12.0, **tokens}))
     (task / "examples.done").write_text(json.dumps({"seconds": 30.0}))  # an older marker
-    text = report.section(pair)
+    text = report.section(pair)  # no plots folder: no plots
+    assert "![" not in text and not (tmp_path / "plots").exists()
     assert "| fine-tuned (LoRA) | 0.500 [0.299, 0.701]<br>Δ +0.000" in text
     assert "(against the same weights untrained)" in text
     assert "| worked examples | 0.500 [0.299, 0.701]<br>Δ +0.250" in text
     assert "| toy | student | 12 | 2,200 | 0 |" in text  # 20 x (100 + 10) tokens
     assert "| toy | examples | 30 |  |  |" in text
+
+
+def test_plot_links_are_relative_inside_the_repository(tmp_path):
+    inside = report.ROOT / "benchmarks" / "results" / "plots" / "curve-qwen.png"
+    assert report._link(inside) == "benchmarks/results/plots/curve-qwen.png"
+    assert report._link(tmp_path / "p.png") == (tmp_path / "p.png").resolve().as_posix()
