@@ -48,6 +48,10 @@ class DistillConfig:
             only if the student's share of right answers rises (:mod:`ted_graph.verification`);
             ``False`` is the paper's path, where every valid lesson enters.
         verify_problems: similar training problems a candidate is tried on, besides its own.
+        verify_confirm: further similar training problems (the next nearest) a candidate
+            that passed is tried on, in a second round; it is kept only if it wins more
+            answers than it loses there too. The first round includes the problem the
+            lesson was written from, so it flatters the candidate; 0 skips the second round.
         verify_temperature: the student's temperature when a candidate is tried. 0 (the
             default) decodes greedily, as evaluation and serving do: one answer per problem
             and condition, so a lift means answers that flipped. Above 0:
@@ -95,6 +99,7 @@ class DistillConfig:
     constrained_writing: bool = True
     verify: bool = True
     verify_problems: int = 2
+    verify_confirm: int = 4
     verify_temperature: float = 0.0
     verify_rollouts: int = 2
     verify_margin: float = 0.1
@@ -133,6 +138,7 @@ class DistillConfig:
             "min_uses",
             "max_experience_tokens",
             "verify_problems",
+            "verify_confirm",
             "validation",
         ):
             if getattr(self, name) < 0:

@@ -171,8 +171,8 @@ def write_from_critiques(
     ``E1..Ek`` and may refine (UPDATE) or delete them; ids it invents are rejected. All
     critiques of a step are sent in one batched request. With a ``verifier``, every valid
     ADD and UPDATE of the step is then tried on the student in one batched call and kept
-    only if it raised the share of right answers by ``cfg.verify_margin``
-    (:mod:`ted_graph.verification`). The operations are applied in the order of
+    only if it raised the share of right answers by ``cfg.verify_margin`` and, when a
+    confirmation round ran, won there too (:mod:`ted_graph.verification`). The operations are applied in the order of
     ``critiques``.
     """
     report = WriteReport()
@@ -294,10 +294,12 @@ def _apply(
                 report.rejected += 1
                 continue
         verdict = verdicts.get(j)
-        if verdict is not None and verdict.lift < cfg.verify_margin:
+        if verdict is not None and not verdict.passes(cfg.verify_margin):
             logger.info(
-                "problem %s: experience not verified, success %.2f -> %.2f over %d rollouts: %r",
-                problem["id"], verdict.without, verdict.with_, verdict.rollouts, op.text,
+                "problem %s: experience not verified, success %.2f -> %.2f over %d rollouts%s: %r",
+                problem["id"], verdict.without, verdict.with_, verdict.rollouts,
+                "" if verdict.confirmed is None else " (no gain on the confirmation problems)",
+                op.text,
             )  # fmt: skip
             report.unverified += 1
             continue

@@ -10,6 +10,13 @@ temperature above 0, ``verify_rollouts`` sampled rollouts each. All in one batch
 The candidate is kept only if the share of right answers rises by at least
 ``verify_margin``; the measured lift is stored on the record and counts in its utility.
 GEPA accepts a prompt change the same way: only when a minibatch improves.
+
+That first round is biased in the candidate's favour: the teacher wrote the lesson looking
+at its source problem's answer, and on three problems one lucky flip is a lift of a third.
+So a candidate that passes it is tried again on ``verify_confirm`` further similar problems
+it was not written from (the next nearest), and kept only if it wins there too: at least
+one more right answer with it than without. Its stored lift pools both rounds. Only the
+candidates that passed the first round cost the second one.
 """
 
 from __future__ import annotations
@@ -50,15 +57,34 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What trying a candidate measured: right-answer shares without and with it."""
+    """What trying a candidate measured: right-answer shares without and with it.
+
+    ``confirmed`` is None when no confirmation round ran, else whether the candidate won
+    more answers than it lost on the problems of that round.
+    """
 
     without: float
     with_: float
     rollouts: int  # rollouts per condition
+    confirmed: bool | None = None
 
     @property
     def lift(self) -> float:
         return self.with_ - self.without
+
+    def passes(self, margin: float) -> bool:
+        """Kept: the lift reaches ``margin`` and a confirmation round, if any, agreed."""
+        return self.lift >= margin and self.confirmed is not False
+
+    def pooled(self, confirmation: Verdict) -> Verdict:
+        """This verdict with a confirmation round's answers added in."""
+        total = self.rollouts + confirmation.rollouts
+        return Verdict(
+            (self.without * self.rollouts + confirmation.without * confirmation.rollouts) / total,
+            (self.with_ * self.rollouts + confirmation.with_ * confirmation.rollouts) / total,
+            total,
+            confirmed=confirmation.with_ > confirmation.without,
+        )
 
 
 class Verifier:
@@ -107,7 +133,28 @@ class Verifier:
         return [self.problems[i] for i in order[:m]]
 
     def verdicts(self, candidates: Sequence[Candidate]) -> list[Verdict]:
-        """Measure every candidate; all rollouts go to the student in one call."""
+        """Measure every candidate: a first round on its source problem and
+        ``verify_problems`` similar ones, then, for those that pass it, a confirmation round
+        on ``verify_confirm`` further ones. Each round goes to the student in one call."""
+        cfg = self.cfg
+        first = self._round(candidates, 0, cfg.verify_problems, source=True)
+        if cfg.verify_confirm <= 0:
+            return first
+        promising = [i for i, v in enumerate(first) if v.passes(cfg.verify_margin)]
+        start = cfg.verify_problems
+        second = self._round(
+            [candidates[i] for i in promising], start, start + cfg.verify_confirm, source=False
+        )
+        out = list(first)
+        for i, verdict in zip(promising, second, strict=True):
+            if verdict.rollouts:  # no further problems: the first round stands
+                out[i] = first[i].pooled(verdict)
+        return out
+
+    def _round(
+        self, candidates: Sequence[Candidate], start: int, stop: int, *, source: bool
+    ) -> list[Verdict]:
+        """Verdicts on each candidate's neighbours ``start:stop`` (and its source problem)."""
         if not candidates:
             return []
         cfg = self.cfg
@@ -117,7 +164,8 @@ class Verifier:
         plan: list[list[tuple[Problem, int, int]]] = []  # per candidate: (problem, without, with)
         for cand in candidates:
             rows = []
-            for problem in [cand.problem, *self.neighbours(cand.problem, cfg.verify_problems)]:
+            tried = self.neighbours(cand.problem, stop)[start:]
+            for problem in [cand.problem, *tried] if source else tried:
                 if problem["id"] not in retrieved:
                     retrieved[problem["id"]] = retrieve_experiences(
                         self.library, problem, k=cfg.k, min_similarity=cfg.min_similarity,
@@ -127,9 +175,8 @@ class Verifier:
                         self.library, problem, k=cfg.examples
                     )
                 shown = retrieved[problem["id"]]
-                tried = _with_candidate(shown, cand)
                 indices = []
-                for exps in (shown, tried):
+                for exps in (shown, _with_candidate(shown, cand)):
                     key = (problem["id"], tuple(e["text"] for e in exps))
                     if key not in keys:  # one baseline per problem and library state
                         keys[key] = len(prompts)
@@ -137,6 +184,8 @@ class Verifier:
                     indices.append(keys[key])
                 rows.append((problem, indices[0], indices[1]))
             plan.append(rows)
+        if not prompts:  # no problem left to try on
+            return [Verdict(0.0, 0.0, 0) for _ in candidates]
         outputs = generate(
             self.student,
             prompts,
@@ -157,6 +206,9 @@ class Verifier:
                         for text in outputs[index]
                     )
                 total += len(outputs[without])
+            if not total:  # no problem to try it on (a confirmation round past the set)
+                verdicts.append(Verdict(0.0, 0.0, 0))
+                continue
             verdicts.append(Verdict(right["without"] / total, right["with"] / total, total))
         return verdicts
 

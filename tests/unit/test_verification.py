@@ -26,8 +26,9 @@ def problems(count=4):
 
 
 CFG = DistillConfig(
-    verify=True, verify_problems=2, verify_temperature=0.7, verify_rollouts=2, min_similarity=0.0
-)
+    verify=True, verify_problems=2, verify_confirm=0, verify_temperature=0.7, verify_rollouts=2,
+    min_similarity=0.0,
+)  # fmt: skip
 
 
 def test_a_helpful_candidate_lifts_and_a_useless_one_does_not(library):
@@ -45,7 +46,7 @@ def test_a_helpful_candidate_lifts_and_a_useless_one_does_not(library):
 
 def test_greedy_verification_asks_one_answer_per_problem_and_condition(library):
     student = RuleChatModel(rule=student_rule, calls=[])
-    cfg = DistillConfig(verify=True, verify_problems=2, min_similarity=0.0)
+    cfg = DistillConfig(verify=True, verify_problems=2, verify_confirm=0, min_similarity=0.0)
     assert cfg.verify_temperature == 0.0  # the default: decoded as evaluation decodes
     (good,) = Verifier(student, library, problems(), cfg).verdicts([Candidate(GOOD, problems()[0])])
     assert (good.without, good.with_, good.rollouts) == (0.0, 1.0, 3)  # 3 problems x 1
@@ -96,3 +97,58 @@ def test_distill_with_verification_reports_refused_lessons():
     assert len(result.library) == 0
     assert sum(h["unverified"] for h in result.history) >= 1
     assert "refused by verification" in result.summary()
+
+
+LUCKY = "When you count, say each total out loud before you answer."
+
+
+def lucky_rule(prompt: str) -> str:
+    """The good lesson helps everywhere; the lucky one only on p1, its source problem."""
+    if GOOD in prompt or (LUCKY in prompt and "and 1 fish" in prompt):
+        return student_rule(prompt.replace(LUCKY, GOOD))
+    return "Answer: 99"
+
+
+def test_a_lesson_that_wins_only_where_it_was_written_is_refused_by_confirmation(library):
+    student = RuleChatModel(rule=lucky_rule, calls=[])
+    cfg = DistillConfig(verify=True, verify_problems=2, verify_confirm=3, min_similarity=0.0)
+    train = problems(8)
+    verifier = Verifier(student, library, train, cfg)
+    good, lucky, useless = verifier.verdicts(
+        [Candidate(GOOD, train[0]), Candidate(LUCKY, train[0]), Candidate(USELESS, train[0])]
+    )
+    assert (good.without, good.with_, good.rollouts, good.confirmed) == (0.0, 1.0, 6, True)
+    assert good.passes(cfg.verify_margin)
+    # one flip of three passes the first round; no win on three more problems refuses it
+    assert lucky.confirmed is False and not lucky.passes(cfg.verify_margin)
+    assert (lucky.with_, lucky.rollouts) == (1 / 6, 6)  # pooled over both rounds
+    assert useless.confirmed is None and useless.rollouts == 3  # no second round for it
+    # first round: 3 baselines + 3 x 3 with; second: 3 baselines + 2 x 3 with (not useless)
+    assert len(student.calls) == (3 + 9) + (3 + 6)
+    # the confirmation problems are the next nearest, never the first round's
+    first = {p["id"] for p in verifier.neighbours(train[0], 2)}
+    second = {p["id"] for p in verifier.neighbours(train[0], 5)} - first
+    assert len(second) == 3 and train[0]["id"] not in first | second
+
+
+def test_with_no_problem_left_to_confirm_on_the_first_round_stands(library):
+    cfg = DistillConfig(verify=True, verify_problems=2, verify_confirm=4, min_similarity=0.0)
+    student = RuleChatModel(rule=student_rule, calls=[])
+    (good,) = Verifier(student, library, problems(3), cfg).verdicts(
+        [Candidate(GOOD, problems(3)[0])]
+    )
+    assert (good.rollouts, good.confirmed) == (3, None) and good.passes(cfg.verify_margin)
+    assert len(student.calls) == 6
+
+
+def test_writing_logs_a_lesson_refused_by_confirmation(library, caplog):
+    cfg = DistillConfig(verify=True, verify_problems=2, verify_confirm=3, min_similarity=0.0)
+    ops = {"operations": [{"op": "ADD", "text": LUCKY}]}
+    with caplog.at_level("INFO", logger="ted_graph.curation"):
+        report = write_from_critiques(
+            library, lambda batch: [json.dumps(ops)] * len(batch),
+            [("The student lost count.", problems(8)[0])], step=0, cfg=cfg,
+            verifier=Verifier(RuleChatModel(rule=lucky_rule, calls=[]), library, problems(8), cfg),
+        )  # fmt: skip
+    assert (report.added, report.unverified) == (0, 1) and len(library) == 0
+    assert "no gain on the confirmation problems" in caplog.text
