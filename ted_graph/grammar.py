@@ -18,6 +18,7 @@ __all__ = ["operations_grammar", "lesson_text"]
 
 _TEXT = '[^"\\\\<>\\n\\r]'  # a field's characters: no quote, backslash, <, > or line break
 _LEADING_WORD = re.compile(r"^(?:when|if|whenever)\b[\s,]*", re.IGNORECASE)
+_OWN_CLAUSE = re.compile(r"^(?:when|whenever)\s+([^,]+?),\s*(\S.*)$", re.IGNORECASE)
 
 
 def lesson_text(situation: str, advice: str) -> str:
@@ -25,9 +26,18 @@ def lesson_text(situation: str, advice: str) -> str:
 
     >>> lesson_text("when counting listed objects,", "add the quantities")
     'When counting listed objects, add the quantities.'
+
+    An advice that brings its own "when" clause is the whole lesson (a small teacher
+    often repeats the situation there: "When adding, when adding numbers, ...").
+
+    >>> lesson_text("adding numbers", "when adding numbers, keep a running total")
+    'When adding numbers, keep a running total.'
     """
     situation = _LEADING_WORD.sub("", " ".join(situation.split())).rstrip(" ,.;:")
     advice = " ".join(advice.split()).strip(" ,")
+    own = _OWN_CLAUSE.match(advice)
+    if own:
+        situation, advice = own.group(1), own.group(2)
     situation, advice = _lower_first(situation), _lower_first(advice)
     if advice and advice[-1] not in ".!?":
         advice += "."

@@ -17,6 +17,11 @@ from ted_graph.structured import OperationBatch, parse_json_object
          "When a date is given, convert it to days first."),
         ("If BIG-bench asks for a letter", "answer with the option's letter",
          "When BIG-bench asks for a letter, answer with the option's letter."),
+        ("counting vegetables", "when counting vegetables, count each type separately",
+         "When counting vegetables, count each type separately."),
+        ("counting instruments as objects", "When counting objects, check each item's kind",
+         "When counting objects, check each item's kind."),
+        ("a total is asked", "if unsure, add again", "When a total is asked, if unsure, add again."),
     ],
 )  # fmt: skip
 def test_lessons_are_assembled_as_when_situation_advice(situation, advice, text):
