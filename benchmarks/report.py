@@ -225,8 +225,27 @@ def rejections(folder: Path, run: str) -> tuple[dict[str, int], list[str]]:
 def write_totals(record: dict[str, Any]) -> dict[str, int]:
     """A distillation run's library operations, summed over its steps. Runs made before
     the ``unparsed`` and ``failed`` counts existed counted both inside ``rejected``."""
-    keys = ("critiqued", "added", "updated", "deleted", "rejected", "unparsed", "failed")
+    keys = (
+        "critiqued", "added", "updated", "deleted", "rejected", "unverified", "unparsed", "failed"
+    )  # fmt: skip
     return {k: sum(int(h.get(k, 0)) for h in record["history"]) for k in keys}
+
+
+def kept_version(record: dict[str, Any]) -> str:
+    """Which version of the library the validation split kept, in words ("" without one)."""
+    v = record.get("validation")
+    if not v or not v.get("scores"):
+        return ""
+    best = max(score for _, score in v["scores"])
+    kept = v.get("kept_step", -1)
+    said = (
+        "none of them beat it, so the empty library was kept" if kept < 0
+        else f"the library after step {kept} was kept"
+    )  # fmt: skip
+    return (
+        f"; on the {v['problems']} validation problems the student alone scored "
+        f"{v['without']:.2f} and the best version {best:.2f}: {said}"
+    )
 
 
 def analysis(folders: dict[str, Path]) -> list[str]:
@@ -247,7 +266,8 @@ def analysis(folders: dict[str, Path]) -> list[str]:
         lines.append(
             f"**{task}**: {totals['critiqued']} critiques, {totals['added']} added, "
             f"{totals['updated']} updated, {totals['deleted']} deleted, {totals['rejected']} "
-            f"rejected by validation; {len(exps)} active at the end. On the test split, "
+            f"rejected as invalid, {totals['unverified']} refused by verification"
+            f"{kept_version(ted)}; {len(exps)} active in the library served. On the test split, "
             f"{sum(1 for p in mine if p['experience_ids'])}/{len(mine)} prompts retrieved at "
             f"least one; {changed} answers changed against the student alone, {fixed} "
             f"wrong → right and {broke} right → wrong."
@@ -257,7 +277,7 @@ def analysis(folders: dict[str, Path]) -> list[str]:
             own = write_totals(alone)
             lines.append(
                 f"Without a teacher (the student critiquing itself): {own['critiqued']} "
-                f"critiques, {own['added']} added, {own['rejected']} rejected by validation; "
+                f"critiques, {own['added']} added, {own['rejected']} rejected as invalid; "
                 f"{len(experiences(folder, 'no_teacher'))} active at the end."
             )
         reasons, examples = rejections(folder, "ted")
