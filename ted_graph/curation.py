@@ -170,9 +170,10 @@ def write_from_critiques(
     For each critique the teacher sees the most similar existing experiences as
     ``E1..Ek`` and may refine (UPDATE) or delete them; ids it invents are rejected. All
     critiques of a step are sent in one batched request. With a ``verifier``, every valid
-    ADD and UPDATE of the step is then tried on the student in one batched call and kept
-    only if it raised the share of right answers by ``cfg.verify_margin`` and, when a
-    confirmation round ran, won there too (:mod:`ted_graph.verification`). The operations are applied in the order of
+    ADD and UPDATE of the step is then tried on the student, as retrieval would serve it,
+    in one batched call, and kept only if it raised the share of right answers by
+    ``cfg.verify_margin`` and, when a confirmation round ran, won there too
+    (:mod:`ted_graph.verification`). The operations are applied in the order of
     ``critiques``.
     """
     report = WriteReport()
@@ -298,7 +299,7 @@ def _apply(
             logger.info(
                 "problem %s: experience not verified, success %.2f -> %.2f over %d rollouts%s: %r",
                 problem["id"], verdict.without, verdict.with_, verdict.rollouts,
-                "" if verdict.confirmed is None else " (no gain on the confirmation problems)",
+                _why_unverified(verdict),
                 op.text,
             )  # fmt: skip
             report.unverified += 1
@@ -396,3 +397,11 @@ def compress_library(
     # 4. cap the size, dropping the lowest utility first
     report.dropped = cap_size(library, cfg.max_size, step=step)
     return report
+
+
+def _why_unverified(verdict: Verdict) -> str:
+    if verdict.shown == 0:
+        return " (retrieval would not show it on any of them: too far from their questions)"
+    if verdict.confirmed is False:
+        return " (no gain on the confirmation problems)"
+    return ""

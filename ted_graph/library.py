@@ -217,23 +217,15 @@ class ExperienceLibrary(Recovery):
         library the results' usage counters leave out events not folded yet (reading them
         would slow every search); :meth:`get` and :meth:`all` include them.
         """
-        images = list(images or [])
         if k <= 0 or not (query.strip() or images):
             return []
         if self.collection.count() == 0:  # an empty library: skip embedding the query
             return []
-        mode = self.image_retrieval.effective_mode(self.embedding_function) if images else "text"
-        if mode == "caption":
-            query = self.image_retrieval.query_text(query, images)
-        if mode == "image":
-            vector = self.image_retrieval.query_vector(self.embedding_function, query, images)
-            asked: dict[str, Any] = {"query_embeddings": [vector]}
-        elif query.strip():
-            asked = {"query_texts": [query]}
-        else:  # images only, and they are not used
+        vector = self.query_vector(query, images=images)
+        if vector is None:  # images only, and they are not used
             return []
         res = self.collection.query(  # active records only: no metadata filter needed
-            **asked,
+            query_embeddings=[vector],
             n_results=k,
             include=["documents", "metadatas", "distances"],
         )
@@ -251,6 +243,25 @@ class ExperienceLibrary(Recovery):
             if similarity >= min_similarity:
                 out.append((Experience.from_record(id_, doc, meta), similarity))
         return out
+
+    def query_vector(self, query: str, *, images: Sequence[Any] | None = None) -> Any | None:
+        """The unit vector :meth:`search` looks up for ``query`` (and ``images``, as
+        :attr:`image_retrieval` says); None when there is nothing to look up. A text's
+        cosine similarity to it is the score search would give that text."""
+        import numpy as np
+
+        images = list(images or [])
+        mode = self.image_retrieval.effective_mode(self.embedding_function) if images else "text"
+        if mode == "caption":
+            query = self.image_retrieval.query_text(query, images)
+        if mode == "image":
+            vector = self.image_retrieval.query_vector(self.embedding_function, query, images)
+        elif query.strip():
+            vector = self.embedding_function([query])[0]
+        else:
+            return None
+        vector = np.asarray(vector, dtype=np.float32)
+        return vector / (np.linalg.norm(vector) + 1e-12)
 
     def similar_pairs(self, threshold: float = 0.85) -> list[tuple[Experience, Experience, float]]:
         """Pairs of active experiences whose cosine similarity is at least ``threshold``."""

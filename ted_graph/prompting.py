@@ -24,6 +24,7 @@ __all__ = [
     "retrieve_examples",
     "estimate_tokens",
     "retrieval_query",
+    "within_budget",
 ]
 
 
@@ -78,14 +79,29 @@ def retrieve_experiences(
         min_similarity=min_similarity,
         images=problem.get("images") or None,
     )
+    entries: list[RetrievedExperience] = [
+        {"id": exp.id, "text": exp.text, "score": round(score, 4)} for exp, score in hits
+    ]
+    return within_budget(entries, max_tokens)
+
+
+def within_budget(
+    entries: Sequence[RetrievedExperience], max_tokens: int
+) -> list[RetrievedExperience]:
+    """``entries`` (best first) taken until the next one would overflow ``max_tokens``.
+
+    >>> within_budget([{"id": "a", "text": "x" * 40, "score": 0.9},
+    ...                {"id": "b", "text": "y" * 40, "score": 0.8}], max_tokens=20)
+    [{'id': 'a', 'text': 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx', 'score': 0.9}]
+    """
     chosen: list[RetrievedExperience] = []
     used = 0
-    for exp, score in hits:
-        cost = estimate_tokens(exp.text) + 2
+    for entry in entries:
+        cost = estimate_tokens(entry["text"]) + 2
         if used + cost > max_tokens:
             break
         used += cost
-        chosen.append({"id": exp.id, "text": exp.text, "score": round(score, 4)})
+        chosen.append(entry)
     return chosen
 
 

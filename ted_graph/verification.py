@@ -3,8 +3,14 @@
 A teacher's lesson can be wrong ("count each type only once") or noise. Before a proposed
 ADD or UPDATE is written, the student solves the lesson's source problem and up to
 ``verify_problems`` similar training problems (nearest by embedding) twice: with the
-experiences retrieval gives it now, and with the candidate added to them (for an UPDATE:
-in place of the text it replaces). By default greedily (``verify_temperature=0``), the way
+experiences retrieval gives it now, and with the experiences retrieval would give it once
+the candidate is in the library (for an UPDATE: with the text it replaces gone). The
+candidate takes its place by its similarity to the problem, within the ``k`` results, the
+``min_similarity`` cut-off and the token budget, exactly as a student would be served it
+later; on a problem where it would not be retrieved, both prompts are the same. Any text
+added to a small student's prompt flips a few fragile answers, so a lesson tried where it
+would never be shown (a note on fractions, tried on a counting problem) could "win" by
+that noise alone. By default greedily (``verify_temperature=0``), the way
 the student is evaluated and served, so the comparison is paired answer by answer; with a
 temperature above 0, ``verify_rollouts`` sampled rollouts each. All in one batched call.
 The candidate is kept only if the share of right answers rises by at least
@@ -24,6 +30,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from langchain_core.language_models import BaseChatModel
@@ -36,8 +43,8 @@ from ted_graph.models.generation import generate
 from ted_graph.prompting import (
     retrieval_query,
     retrieve_examples,
-    retrieve_experiences,
     student_messages,
+    within_budget,
 )
 from ted_graph.types import Problem, RetrievedExperience
 
@@ -67,6 +74,7 @@ class Verdict:
     with_: float
     rollouts: int  # rollouts per condition
     confirmed: bool | None = None
+    shown: int | None = None  # problems on which retrieval would show the candidate
 
     @property
     def lift(self) -> float:
@@ -84,6 +92,7 @@ class Verdict:
             (self.with_ * self.rollouts + confirmation.with_ * confirmation.rollouts) / total,
             total,
             confirmed=confirmation.with_ > confirmation.without,
+            shown=None if self.shown is None else self.shown + (confirmation.shown or 0),
         )
 
 
@@ -118,14 +127,10 @@ class Verifier:
             return []
         if self._vectors is None:  # embedded once, on first use
             texts = [retrieval_query(p) for p in self.problems]
-            vectors = np.asarray(self.library.embedding_function(texts), dtype=np.float32)
-            self._vectors = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
+            self._vectors = _unit(self.library.embedding_function(texts))
         own = self._index.get(problem["id"])
         if own is None:
-            query = np.asarray(
-                self.library.embedding_function([retrieval_query(problem)])[0], dtype=np.float32
-            )
-            query /= np.linalg.norm(query) + 1e-12
+            query = _unit(self.library.embedding_function([retrieval_query(problem)]))[0]
         else:
             query = self._vectors[own]
         sims = self._vectors @ query
@@ -159,33 +164,32 @@ class Verifier:
             return []
         cfg = self.cfg
         prompts, keys = [], {}
-        retrieved: dict[str, list[RetrievedExperience]] = {}  # the library is not changing
-        examples: dict[str, list[WorkedExample]] = {}  # shown in both conditions alike
+        served: dict[str, _Served] = {}  # the library is not changing
+        texts = _unit(self.library.embedding_function([c.text for c in candidates]))
         plan: list[list[tuple[Problem, int, int]]] = []  # per candidate: (problem, without, with)
-        for cand in candidates:
+        shown_on: list[int] = []
+        for cand, text_vector in zip(candidates, texts, strict=True):
             rows = []
+            shown_on.append(0)
             tried = self.neighbours(cand.problem, stop)[start:]
             for problem in [cand.problem, *tried] if source else tried:
-                if problem["id"] not in retrieved:
-                    retrieved[problem["id"]] = retrieve_experiences(
-                        self.library, problem, k=cfg.k, min_similarity=cfg.min_similarity,
-                        max_tokens=cfg.max_experience_tokens,
-                    )  # fmt: skip
-                    examples[problem["id"]] = retrieve_examples(
-                        self.library, problem, k=cfg.examples
-                    )
-                shown = retrieved[problem["id"]]
+                if problem["id"] not in served:
+                    served[problem["id"]] = self._served(problem)
+                here = served[problem["id"]]
+                score = float(text_vector @ here.query) if here.query is not None else -1.0
+                with_ = _as_served(here.hits, cand, score, cfg)
+                shown_on[-1] += any(e["id"] == _CANDIDATE for e in with_)
                 indices = []
-                for exps in (shown, _with_candidate(shown, cand)):
+                for exps in (here.without, with_):
                     key = (problem["id"], tuple(e["text"] for e in exps))
                     if key not in keys:  # one baseline per problem and library state
                         keys[key] = len(prompts)
-                        prompts.append(student_messages(problem, exps, examples[problem["id"]]))
+                        prompts.append(student_messages(problem, exps, here.examples))
                     indices.append(keys[key])
                 rows.append((problem, indices[0], indices[1]))
             plan.append(rows)
         if not prompts:  # no problem left to try on
-            return [Verdict(0.0, 0.0, 0) for _ in candidates]
+            return [Verdict(0.0, 0.0, 0, shown=0) for _ in candidates]
         outputs = generate(
             self.student,
             prompts,
@@ -196,7 +200,7 @@ class Verifier:
             batch_size=cfg.generation_batch_size,
         )
         verdicts = []
-        for rows in plan:
+        for rows, shown in zip(plan, shown_on, strict=True):
             right = {"without": 0, "with": 0}
             total = 0
             for problem, without, with_ in rows:
@@ -207,15 +211,56 @@ class Verifier:
                     )
                 total += len(outputs[without])
             if not total:  # no problem to try it on (a confirmation round past the set)
-                verdicts.append(Verdict(0.0, 0.0, 0))
+                verdicts.append(Verdict(0.0, 0.0, 0, shown=0))
                 continue
-            verdicts.append(Verdict(right["without"] / total, right["with"] / total, total))
+            verdicts.append(
+                Verdict(right["without"] / total, right["with"] / total, total, shown=shown)
+            )
         return verdicts
 
+    def _served(self, problem: Problem) -> _Served:
+        """What retrieval gives ``problem`` now, and what it needs to place a candidate."""
+        cfg = self.cfg
+        query = retrieval_query(problem)
+        images = problem.get("images") or None
+        hits: list[RetrievedExperience] = [  # one more than k: an UPDATE may free a place
+            {"id": exp.id, "text": exp.text, "score": round(score, 4)}
+            for exp, score in self.library.search(
+                query, k=cfg.k + 1, min_similarity=cfg.min_similarity, images=images
+            )
+        ] if cfg.k > 0 else []  # fmt: skip
+        return _Served(
+            hits=hits,
+            without=within_budget(hits[: cfg.k], cfg.max_experience_tokens),
+            query=self.library.query_vector(query, images=images) if cfg.k > 0 else None,
+            examples=retrieve_examples(self.library, problem, k=cfg.examples),
+        )
 
-def _with_candidate(shown: list[RetrievedExperience], cand: Candidate) -> list[RetrievedExperience]:
-    """``shown`` with the candidate in: in place of the record it replaces, else first."""
-    entry: RetrievedExperience = {"id": "candidate", "text": cand.text, "score": 1.0}
-    if cand.replaces and any(e["id"] == cand.replaces for e in shown):
-        return [entry if e["id"] == cand.replaces else e for e in shown]
-    return [entry, *shown]
+
+_CANDIDATE = "candidate"
+
+
+@dataclass(frozen=True)
+class _Served:
+    hits: list[RetrievedExperience]  # best first, k + 1 of them at most
+    without: list[RetrievedExperience]  # what the student is shown now
+    query: np.ndarray | None  # the unit vector retrieval looks up
+    examples: list[WorkedExample]  # shown in both conditions alike
+
+
+def _as_served(
+    hits: list[RetrievedExperience], cand: Candidate, score: float, cfg: DistillConfig
+) -> list[RetrievedExperience]:
+    """What retrieval would show once ``cand`` is in the library: the record it replaces
+    gone, the candidate placed by ``score`` if it reaches ``min_similarity``, then the
+    best ``k`` within the token budget."""
+    entries = [e for e in hits if e["id"] != cand.replaces]
+    if cfg.k > 0 and score >= cfg.min_similarity:
+        entries.append({"id": _CANDIDATE, "text": cand.text, "score": round(score, 4)})
+        entries.sort(key=lambda e: -e["score"])
+    return within_budget(entries[: cfg.k], cfg.max_experience_tokens)
+
+
+def _unit(vectors: Sequence[Any]) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    return array / (np.linalg.norm(array, axis=-1, keepdims=True) + 1e-12)

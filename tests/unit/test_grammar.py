@@ -21,7 +21,8 @@ from ted_graph.structured import OperationBatch, parse_json_object
          "When counting vegetables, count each type separately."),
         ("counting instruments as objects", "When counting objects, check each item's kind",
          "When counting objects, check each item's kind."),
-        ("a total is asked", "if unsure, add again", "When a total is asked, if unsure, add again."),
+        ("a total is asked", "if unsure, add again",
+         "When a total is asked, if unsure, add again."),
     ],
 )  # fmt: skip
 def test_lessons_are_assembled_as_when_situation_advice(situation, advice, text):
@@ -42,7 +43,7 @@ def test_operations_with_fields_validate_into_lesson_texts():
 
 def test_the_grammar_bounds_operations_and_forbids_placeholders():
     grammar = operations_grammar(3, 50)
-    assert "(ws \",\" ws op){0,2}" in grammar  # at most three operations
+    assert '(ws "," ws op){0,2}' in grammar  # at most three operations
     assert '[^"\\\\<>\\n\\r]{8,100}' in grammar  # no <placeholder>, quote or newline
     assert '"\\"E" [1-9] "\\""' in grammar
     assert "op" not in operations_grammar(0, 50).split("root ::=")[1].split("\n")[0].replace(

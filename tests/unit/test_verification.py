@@ -152,3 +152,43 @@ def test_writing_logs_a_lesson_refused_by_confirmation(library, caplog):
         )  # fmt: skip
     assert (report.added, report.unverified) == (0, 1) and len(library) == 0
     assert "no gain on the confirmation problems" in caplog.text
+
+
+def test_a_lesson_retrieval_would_not_show_is_not_tried(library, caplog):
+    student = RuleChatModel(rule=student_rule, calls=[])
+    cfg = DistillConfig(verify=True, verify_problems=2, verify_confirm=0, min_similarity=0.99)
+    (good,) = Verifier(student, library, problems(), cfg).verdicts([Candidate(GOOD, problems()[0])])
+    assert (good.without, good.with_, good.rollouts, good.shown) == (0.0, 0.0, 3, 0)
+    assert len(student.calls) == 3  # both prompts are the same: one answer per problem
+    ops = {"operations": [{"op": "ADD", "text": GOOD}]}
+    with caplog.at_level("INFO", logger="ted_graph.curation"):
+        report = write_from_critiques(
+            library, lambda batch: [json.dumps(ops)] * len(batch),
+            [("The student forgot the fish.", problems()[0])], step=0, cfg=cfg,
+            verifier=Verifier(RuleChatModel(rule=student_rule, calls=[]), library, problems(), cfg),
+        )  # fmt: skip
+    assert (report.added, report.unverified) == (0, 1)
+    assert "retrieval would not show it" in caplog.text
+
+
+FAR = "When a date is written with slashes, read the month before the day."
+
+
+def test_the_candidate_takes_its_place_among_what_retrieval_shows(library):
+    library.add(USELESS)
+    seen: list[str] = []
+
+    def rule(prompt):
+        seen.append(prompt)
+        return student_rule(prompt)
+
+    cfg = DistillConfig(verify=True, verify_problems=0, verify_confirm=0, min_similarity=0.0, k=1)
+    verifier = Verifier(RuleChatModel(rule=rule, calls=[]), library, problems(1), cfg)
+    # closer to the question than the record shown now: it takes the one place
+    (good,) = verifier.verdicts([Candidate(GOOD, problems(1)[0])])
+    assert (good.lift, good.shown) == (1.0, 1)
+    assert [USELESS in p for p in seen] == [True, False] and GOOD in seen[1]
+    # farther than the record shown now: with k=1 retrieval would never show it
+    seen.clear()
+    (far,) = verifier.verdicts([Candidate(FAR, problems(1)[0])])
+    assert (far.lift, far.shown, len(seen)) == (0.0, 0, 1)
