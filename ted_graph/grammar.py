@@ -6,7 +6,10 @@ in-process llama.cpp models the writer's answer is decoded under :func:`operatio
 instead: every answer is an operations object whose lessons come as two fields,
 ``situation`` and ``advice``, which :func:`lesson_text` assembles into "When <situation>,
 <advice>." Angle brackets and line breaks cannot occur in a field, so placeholders cannot
-be echoed. Other models get the same prompt and may answer the same fields (or ``text``);
+be echoed. A situation cannot hold a comma: a "When ..." clause ends at its first one, and a
+small teacher that runs on past it ("When reading a path, it is important to ...") puts
+its advice into the situation, where the length limit then cuts it mid-phrase. Other
+models get the same prompt and may answer the same fields (or ``text``);
 :mod:`ted_graph.structured` validates both.
 """
 
@@ -17,6 +20,7 @@ import re
 __all__ = ["operations_grammar", "lesson_text"]
 
 _TEXT = '[^"\\\\<>\\n\\r]'  # a field's characters: no quote, backslash, <, > or line break
+_SITUATION = '[^",\\\\<>\\n\\r]'  # the same, and no comma: the clause ends there
 _LEADING_WORD = re.compile(r"^(?:when|if|whenever)\b[\s,]*", re.IGNORECASE)
 _OWN_CLAUSE = re.compile(r"^(?:when|whenever)\s+([^,]+?),\s*(\S.*)$", re.IGNORECASE)
 
@@ -32,6 +36,11 @@ def lesson_text(situation: str, advice: str) -> str:
 
     >>> lesson_text("adding numbers", "when adding numbers, keep a running total")
     'When adding numbers, keep a running total.'
+
+    A last sentence that the length limit cut off is dropped:
+
+    >>> lesson_text("adding numbers", "Keep a running total. This makes sure you do not m")
+    'When adding numbers, keep a running total.'
     """
     situation = _LEADING_WORD.sub("", " ".join(situation.split())).rstrip(" ,.;:")
     advice = " ".join(advice.split()).strip(" ,")
@@ -40,7 +49,8 @@ def lesson_text(situation: str, advice: str) -> str:
         situation, advice = own.group(1), own.group(2)
     situation, advice = _lower_first(situation), _lower_first(advice)
     if advice and advice[-1] not in ".!?":
-        advice += "."
+        ended = max(advice.rfind(". "), advice.rfind("! "), advice.rfind("? "))
+        advice = advice[: ended + 1] if ended > 0 else advice + "."
     return f"When {situation}, {advice}"
 
 
@@ -69,7 +79,7 @@ def operations_grammar(max_operations: int, max_words: int, *, max_ids: int = 9)
             'delete ::= "{" ws "\\"op\\":" ws "\\"DELETE\\"," ws id ws "}"',
             f'id ::= "\\"id\\":" ws "\\"E" [1-{min(max(max_ids, 1), 9)}] "\\""',
             'fields ::= "\\"situation\\":" ws situation "," ws "\\"advice\\":" ws advice',
-            f'situation ::= "\\"" {_TEXT}{{8,{situation}}} "\\""',
+            f'situation ::= "\\"" {_SITUATION}{{8,{situation}}} "\\""',
             f'advice ::= "\\"" {_TEXT}{{8,{advice}}} "\\""',
             "ws ::= [ \\t\\n]{0,12}",
         ]

@@ -44,7 +44,8 @@ def test_operations_with_fields_validate_into_lesson_texts():
 def test_the_grammar_bounds_operations_and_forbids_placeholders():
     grammar = operations_grammar(3, 50)
     assert '(ws "," ws op){0,2}' in grammar  # at most three operations
-    assert '[^"\\\\<>\\n\\r]{8,100}' in grammar  # no <placeholder>, quote or newline
+    assert 'situation ::= "\\"" [^",\\\\<>\\n\\r]{8,100} "\\""' in grammar  # a clause: no comma
+    assert 'advice ::= "\\"" [^"\\\\<>\\n\\r]{8,200} "\\""' in grammar  # no <placeholder>
     assert '"\\"E" [1-9] "\\""' in grammar
     assert "op" not in operations_grammar(0, 50).split("root ::=")[1].split("\n")[0].replace(
         "operations", ""
