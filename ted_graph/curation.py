@@ -47,6 +47,9 @@ Ask = Callable[[list[BaseMessage]], str]
 AskMany = Callable[[list[list[BaseMessage]]], list[str]]
 _LESSON_FORM = re.compile(r"^(?:when|if|before|after|while|for)\b[^,]{3,},\s*\S", re.IGNORECASE)
 _ABOUT_STUDENT = re.compile(r"\bthe student'?s?\b", re.IGNORECASE)
+_THIS_ONE = re.compile(
+    r"\b(?:in|for) this (?:case|problem|question|example|instance)\b", re.IGNORECASE
+)
 _ONE_IMAGE = re.compile(
     r"\b(?:this|that|the above|the given|the shown)\s+(?:image|picture|figure|diagram|photo)"
     r"|\b(?:shown|pictured|depicted|drawn)\s+(?:above|here|in this)\b",
@@ -112,7 +115,8 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
     words, texts that state the problem's answer (answers of four or more characters) or an
     answer key ("the answer is B"), texts that name a number (in digits, other than 0
     and 1) written in the question or the answer ("…an incorrect total of 10 fruits"),
-    texts that point at one image ("this figure", "shown above"), and texts that copy
+    texts that point at one image ("this figure", "shown above") or at this one problem
+    ("In this case, the path has 4 line segments"), and texts that copy
     eight or more consecutive words of the question.
     """
     why = form_problem(text, max_words)
@@ -125,6 +129,8 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
             return "states this problem's answer"
     if _ONE_IMAGE.search(text):
         return "describes one image"
+    if _THIS_ONE.search(text):
+        return "speaks of this one problem"
     q = normalize(problem["question"]).split()
     for i in range(len(q) - 7):
         if " ".join(q[i : i + 8]) in norm_text:

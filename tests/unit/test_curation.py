@@ -107,6 +107,10 @@ SHAPE = {
         ("When reading this figure, start from the stroke at the top left.", "one image"),
         ("When the outline shown above is closed, look at its width again.", "one image"),
         ("When a single arc closes on itself, it draws an ellipse.", "answer"),
+        (
+            "When counting segments, note that in this case the path has four of them.",
+            "this one problem",
+        ),
     ],
 )
 def test_lessons_from_image_problems_stay_general(text, reason):
