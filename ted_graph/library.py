@@ -224,6 +224,14 @@ class ExperienceLibrary(Recovery):
         vector = self.query_vector(query, images=images)
         if vector is None:  # images only, and they are not used
             return []
+        return self.search_vector(vector, k=k, min_similarity=min_similarity)
+
+    def search_vector(
+        self, vector: Any, *, k: int = 5, min_similarity: float = 0.0
+    ) -> list[tuple[Experience, float]]:
+        """:meth:`search` for a vector already made by :meth:`query_vector`."""
+        if k <= 0 or self.collection.count() == 0:
+            return []
         res = self.collection.query(  # active records only: no metadata filter needed
             query_embeddings=[vector],
             n_results=k,

@@ -221,18 +221,18 @@ class Verifier:
     def _served(self, problem: Problem) -> _Served:
         """What retrieval gives ``problem`` now, and what it needs to place a candidate."""
         cfg = self.cfg
-        query = retrieval_query(problem)
-        images = problem.get("images") or None
+        query, images = retrieval_query(problem), problem.get("images") or None
+        vector = self.library.query_vector(query, images=images) if cfg.k > 0 else None
         hits: list[RetrievedExperience] = [  # one more than k: an UPDATE may free a place
             {"id": exp.id, "text": exp.text, "score": round(score, 4)}
-            for exp, score in self.library.search(
-                query, k=cfg.k + 1, min_similarity=cfg.min_similarity, images=images
+            for exp, score in self.library.search_vector(
+                vector, k=cfg.k + 1, min_similarity=cfg.min_similarity
             )
-        ] if cfg.k > 0 else []  # fmt: skip
+        ] if vector is not None else []  # fmt: skip
         return _Served(
             hits=hits,
             without=within_budget(hits[: cfg.k], cfg.max_experience_tokens),
-            query=self.library.query_vector(query, images=images) if cfg.k > 0 else None,
+            query=vector,
             examples=retrieve_examples(self.library, problem, k=cfg.examples),
         )
 
