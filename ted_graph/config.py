@@ -44,6 +44,10 @@ class DistillConfig:
         max_words: length limit of one experience; a proposal over twice as long is rejected
             when written, one over the limit is rewritten during compression.
         writer_retries: follow-up requests allowed when the teacher's JSON is invalid.
+        group_critique: the step's wrong problems (at most this many) the teacher sees side
+            by side, each with its answer and the student's, in one more comparison per step
+            whose rules are written and verified like any critique (:mod:`ted_graph.induction`);
+            0 or 1: none.
         verify: try each valid ADD/UPDATE on the student before it is written, and keep it
             only if the student's share of right answers rises (:mod:`ted_graph.verification`);
             ``False`` is the paper's path, where every valid lesson enters.
@@ -97,6 +101,7 @@ class DistillConfig:
     max_words: int = 50
     writer_retries: int = 1
     constrained_writing: bool = True
+    group_critique: int = 8
     verify: bool = True
     verify_problems: int = 2
     verify_confirm: int = 4
@@ -138,6 +143,7 @@ class DistillConfig:
             "min_uses",
             "max_experience_tokens",
             "verify_problems",
+            "group_critique",
             "verify_confirm",
             "validation",
         ):

@@ -39,6 +39,7 @@ def run(make_model, problems, library, **kwargs):
         min_similarity=0.0,
         compress_every=0,
         verify=False,  # the fake student ignores lessons: this tests the writes, not their worth
+        group_critique=0,  # one critique per problem, so the writes can be counted
         **kwargs,
     )
 
