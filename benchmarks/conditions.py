@@ -173,7 +173,10 @@ class Runner:
         # what the teacher proposed and why validation rejected it, for the analysis
         handler = logging.FileHandler(folder / "curation.log", encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        loggers = [logging.getLogger(n) for n in ("ted_graph.curation", "ted_graph.graph")]
+        loggers = [
+            logging.getLogger(n)
+            for n in ("ted_graph.curation", "ted_graph.graph", "ted_graph.induction")
+        ]
         for log in loggers:
             log.setLevel(logging.INFO)
             log.addHandler(handler)
