@@ -302,6 +302,14 @@ def cli(verbose: int) -> None:
     "step, and keep its best version (0: off).",
 )
 @click.option(
+    "--group-critique",
+    default=_DEFAULTS.group_critique,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Wrong problems of a step the teacher compares side by side, once per step, to "
+    "state the rules that decide them (0: off).",
+)
+@click.option(
     "--verify/--no-verify",
     default=_DEFAULTS.verify,
     show_default=True,

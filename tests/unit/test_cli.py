@@ -74,7 +74,7 @@ def test_image_retrieval_options_fail_before_any_model_loads(tmp_path):
     assert out.exit_code != 0 and "'pixels' is not one of" in out.output
 
 
-def test_verify_is_on_by_default_and_no_verify_turns_it_off(monkeypatch, tmp_path):
+def test_verify_and_group_critique_are_on_by_default_and_can_be_turned_off(monkeypatch, tmp_path):
     import importlib
 
     cli_module = importlib.import_module("ted_graph.cli")
@@ -83,16 +83,16 @@ def test_verify_is_on_by_default_and_no_verify_turns_it_off(monkeypatch, tmp_pat
     seen = []
 
     def stop(student, teacher, problems, **settings):
-        seen.append(settings["verify"])
+        seen.append((settings["verify"], settings["group_critique"]))
         raise KeyboardInterrupt  # the settings are all this test needs
 
     monkeypatch.setattr(cli_module, "_model", lambda spec, batch_size=None: object())
     monkeypatch.setattr(distill_module, "distill", stop)
     runner = CliRunner()
-    for extra in ([], ["--no-verify"]):
+    for extra in ([], ["--no-verify", "--group-critique", "0"]):
         runner.invoke(cli, ["distill", "bigbench:object_counting", "--limit", "2",
                             "-l", str(tmp_path / "lib"), *extra])  # fmt: skip
-    assert seen == [True, False]
+    assert seen == [(True, 8), (False, 0)]
 
 
 def test_examples_reach_distill_and_eval(monkeypatch, tmp_path):
