@@ -8,6 +8,7 @@ caps the size by utility.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from ted_graph.answers import normalize
 from ted_graph.config import DistillConfig
 from ted_graph.experience import Experience
 from ted_graph.library import STORE_ERRORS, ExperienceLibrary
-from ted_graph.prompts import render
+from ted_graph.prompts import prompt_dirs, render
 from ted_graph.safety import unsafe_reason
 from ted_graph.structured import (
     MergeDecision,
@@ -95,7 +96,32 @@ def form_problem(text: str, max_words: int) -> str | None:
         return "not of the form 'When <situation>, <advice>'"
     if _ABOUT_STUDENT.search(text):
         return "describes the student instead of advising the solver"
+    words = _words(text)
+    phrases = _instruction_phrases(tuple(prompt_dirs()))
+    if any(" ".join(words[i : i + 6]) in phrases for i in range(len(words) - 5)):
+        return "copies the writing instructions"
     return unsafe_reason(text)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+@functools.lru_cache(maxsize=4)
+def _instruction_phrases(dirs: tuple[object, ...]) -> frozenset[str]:
+    """Every run of six words in the writing prompt's own text (a small teacher sometimes
+    writes "instead of adding a near-duplicate of one of them, improve it with UPDATE" as
+    its advice). ``dirs`` keys the cache on the template folders in use."""
+    text = render(
+        "write_experiences",
+        critique="",
+        has_images=True,
+        experiences=[{"text": ""}],
+        max_operations=3,
+        max_words=50,
+    )
+    words = _words(text)
+    return frozenset(" ".join(words[i : i + 6]) for i in range(len(words) - 5))
 
 
 _NUMERAL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
@@ -111,7 +137,8 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
 
     Rejects texts that are not a lesson of the form "When <situation>, <advice>" (also
     "If/Before/After/While/For ..., ..."), placeholders ("When ..., ..."), texts about "the
-    student" rather than advice to the solver, texts under six or over twice ``max_words``
+    student" rather than advice to the solver, texts that copy six consecutive words of the
+    writing prompt's instructions, texts under six or over twice ``max_words``
     words, texts that state the problem's answer (answers of four or more characters) or an
     answer key ("the answer is B"), texts that name a number (in digits, other than 0
     and 1) written in the question or the answer ("…an incorrect total of 10 fruits"),

@@ -38,6 +38,12 @@ def asker(*replies):
         ("Count the items.", "placeholder"),
         ("What kind of situation does this problem describe here?", "form"),
         ("When the student needs to solve this kind, the student should try.", "student"),
+        (
+            "When analyzing paths, instead of adding a near-duplicate of one of them, improve "
+            "it with UPDATE; DELETE one only if the critique shows it is wrong.",
+            "instructions",
+        ),
+        ("When a rule helps on other problems, write it for the same kind of task.", None),
         ("When counting listed objects, count every named item once.", None),
         ("If two clues conflict, re-read both before placing anything.", None),
     ],
