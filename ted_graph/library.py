@@ -224,7 +224,7 @@ class ExperienceLibrary(Recovery):
         vector = self.query_vector(query, images=images)
         if vector is None:  # images only, and they are not used
             return []
-        return self.search_vector(vector, k=k, min_similarity=min_similarity)
+        return self._nearest(vector, k, min_similarity)
 
     def search_vector(
         self, vector: Any, *, k: int = 5, min_similarity: float = 0.0
@@ -232,6 +232,12 @@ class ExperienceLibrary(Recovery):
         """:meth:`search` for a vector already made by :meth:`query_vector`."""
         if k <= 0 or self.collection.count() == 0:
             return []
+        return self._nearest(vector, k, min_similarity)
+
+    def _nearest(
+        self, vector: Any, k: int, min_similarity: float
+    ) -> list[tuple[Experience, float]]:
+        """The vector query both searches share (``k`` positive, the library not empty)."""
         res = self.collection.query(  # active records only: no metadata filter needed
             query_embeddings=[vector],
             n_results=k,
