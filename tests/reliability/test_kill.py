@@ -86,7 +86,8 @@ problems = [{"id": f"p{i}", "question": f"I have a cat, a dog and {i} fish. How 
              "answer": str(2 + i)} for i in range(1, 5)]
 distill(RuleChatModel(rule=lambda p: "Answer: 99", calls=[]), teacher_for_steps(), problems,
         library=lib, epochs=1, n=1, batch_size=2, progress=False, min_similarity=0.0,
-        compress_every=0, verify=False, checkpointer="run.sqlite", thread_id="t")
+        compress_every=0, verify=False, group_critique=0, checkpointer="run.sqlite",
+        thread_id="t")
 lib.export_json("final.json")
 """
 

@@ -60,8 +60,17 @@ def teacher(writer_reply, merge_reply=None):
 def run(library, teacher_model, **kwargs):
     student = RuleChatModel(rule=lambda p: "Answer: 99", calls=[])
     # verify=False: this student ignores lessons, so verification would refuse them all and
-    # hide what the writing path itself lets in
-    settings = dict(epochs=1, n=1, batch_size=2, progress=False, min_similarity=0.0, verify=False)
+    # hide what the writing path itself lets in; group_critique=0: one critique per problem,
+    # so the writer's calls can be counted
+    settings = dict(
+        epochs=1,
+        n=1,
+        batch_size=2,
+        progress=False,
+        min_similarity=0.0,
+        verify=False,
+        group_critique=0,
+    )
     return distill(student, teacher_model, problems(), library=library, **(settings | kwargs))
 
 
