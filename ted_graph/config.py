@@ -45,9 +45,10 @@ class DistillConfig:
             when written, one over the limit is rewritten during compression.
         writer_retries: follow-up requests allowed when the teacher's JSON is invalid.
         group_critique: the step's wrong problems (at most this many) the teacher sees side
-            by side, each with its answer and the student's, in one more comparison per step
-            whose rules are written and verified like any critique (:mod:`ted_graph.induction`);
-            0 or 1: none.
+            by side, each with its answer and the student's, in one more comparison per step;
+            its "When ..., ..." rules are taken as written and verified together on
+            ``verify_set`` problems outside the group (:mod:`ted_graph.induction`); 0 or 1:
+            none.
         verify: try each valid ADD/UPDATE on the student before it is written, and keep it
             only if the student's share of right answers rises (:mod:`ted_graph.verification`);
             ``False`` is the paper's path, where every valid lesson enters.
@@ -64,6 +65,9 @@ class DistillConfig:
             ``verify_temperature`` is above 0).
         verify_margin: least rise in the share of right answers (with the candidate minus
             without) for a candidate to be kept.
+        verify_set: training problems a group comparison's rules are tried on together:
+            the nearest to the group, outside it (the group was chosen for being wrong, so
+            any change of answers flatters a candidate there).
         constrained_writing: decode an in-process (llama.cpp) teacher's experience writing
             under a grammar, so every answer is a valid operations object whose lessons
             are assembled from a situation and an advice (:mod:`ted_graph.grammar`).
@@ -108,6 +112,7 @@ class DistillConfig:
     verify_temperature: float = 0.0
     verify_rollouts: int = 2
     verify_margin: float = 0.1
+    verify_set: int = 16
     compress_every: int = 5
     max_size: int = 50
     merge_threshold: float = 0.85
@@ -127,6 +132,7 @@ class DistillConfig:
             "max_words",
             "max_size",
             "verify_rollouts",
+            "verify_set",
         )
         if self.generation_batch_size is not None and self.generation_batch_size < 1:
             raise ValueError("DistillConfig.generation_batch_size must be at least 1")

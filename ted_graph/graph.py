@@ -31,7 +31,7 @@ from typing_extensions import TypedDict
 from ted_graph.config import DistillConfig
 from ted_graph.curation import compress_library, write_from_critiques
 from ted_graph.examples import worked_solution
-from ted_graph.induction import group_critique
+from ted_graph.induction import group_critique, write_rules
 from ted_graph.library import ExperienceLibrary
 from ted_graph.nodes import build_problem_graph, teacher_asker_many, writer_asker_many
 from ted_graph.types import Problem, ProblemResult, StepRecord
@@ -206,16 +206,19 @@ def create_distillation_graph(
                 examples += 1
         # then the teacher writes for every critique of the step in one batched request
         critiques = [(r["critique"], problems[r["problem_id"]]) for r in results if r["critique"]]
-        grouped = group_critique(results, problems, teacher_asker_many(teacher, cfg), cfg)
-        if grouped is not None:  # the step's wrong problems side by side (ted_graph.induction)
-            critiques.append(grouped)
+        # the step's wrong problems side by side: rules, verified together (ted_graph.induction)
+        group = group_critique(results, problems, teacher_asker_many(teacher, cfg), cfg)
         verifier = (
-            Verifier(student, library, state["trainset"], cfg) if cfg.verify and critiques else None
+            Verifier(student, library, state["trainset"], cfg)
+            if cfg.verify and (critiques or (group and group.rules))
+            else None
         )
         report = write_from_critiques(
             library, writer_asker_many(teacher, cfg), critiques, step=step, cfg=cfg,
             verifier=verifier,
         )  # fmt: skip
+        if group is not None:
+            report += write_rules(library, group, step=step, cfg=cfg, verifier=verifier)
         return {
             "writes": {**vars(report), "examples": examples},
             "accuracy": {r["problem_id"]: r["accuracy"] for r in results},

@@ -23,6 +23,10 @@ So a candidate that passes it is tried again on ``verify_confirm`` further simil
 it was not written from (the next nearest), and kept only if it wins there too: at least
 one more right answer with it than without. Its stored lift pools both rounds. Only the
 candidates that passed the first round cost the second one.
+
+A set of lessons written together (a group comparison's rules, :mod:`ted_graph.induction`)
+is tried together instead: :meth:`Verifier.set_verdict` on the problems :meth:`Verifier.near`
+gives, outside the group they were induced from.
 """
 
 from __future__ import annotations
@@ -123,19 +127,80 @@ class Verifier:
 
     def neighbours(self, problem: Problem, m: int) -> list[Problem]:
         """The ``m`` training problems most similar to ``problem`` (itself excluded)."""
-        if m <= 0 or len(self.problems) < 2:
+        return self.near([problem], m)
+
+    def near(self, group: Sequence[Problem], m: int) -> list[Problem]:
+        """The ``m`` training problems most similar to ``group`` on average, outside it."""
+        if m <= 0 or not group or len(self.problems) < 2:
             return []
+        vectors = self._trainset_vectors()
+        rows = [self._vector(p) for p in group]
+        query = np.mean(rows, axis=0)
+        sims = vectors @ query
+        inside = {p["id"] for p in group}
+        order = [int(i) for i in np.argsort(-sims, kind="stable")]
+        return [self.problems[i] for i in order if self.problems[i]["id"] not in inside][:m]
+
+    def _trainset_vectors(self) -> np.ndarray:
         if self._vectors is None:  # embedded once, on first use
             texts = [retrieval_query(p) for p in self.problems]
             self._vectors = _unit(self.library.embedding_function(texts))
+        return self._vectors
+
+    def _vector(self, problem: Problem) -> np.ndarray:
         own = self._index.get(problem["id"])
-        if own is None:
-            query = _unit(self.library.embedding_function([retrieval_query(problem)]))[0]
-        else:
-            query = self._vectors[own]
-        sims = self._vectors @ query
-        order = [int(i) for i in np.argsort(-sims) if int(i) != own]
-        return [self.problems[i] for i in order[:m]]
+        if own is not None:
+            return self._trainset_vectors()[own]
+        return _unit(self.library.embedding_function([retrieval_query(problem)]))[0]
+
+    def set_verdict(self, texts: Sequence[str], problems: Sequence[Problem]) -> Verdict:
+        """The student on ``problems`` without and with all of ``texts`` in the library,
+        each placed by its similarity to the problem as retrieval would serve it. One
+        batched call; ``rollouts`` of the verdict counts answers per condition."""
+        if not texts or not problems:
+            return Verdict(0.0, 0.0, 0, shown=0)
+        cfg = self.cfg
+        vectors = _unit(self.library.embedding_function(list(texts)))
+        prompts, rows, shown = [], [], 0
+        for problem in problems:
+            here = self._served(problem)
+            placed = [
+                (
+                    Candidate(text, problem),
+                    float(v @ here.query) if here.query is not None else -1.0,
+                )
+                for text, v in zip(texts, vectors, strict=True)
+            ]
+            with_ = _as_served(here.hits, placed, cfg)
+            shown += any(e["id"] == _CANDIDATE for e in with_)
+            rows.append((problem, len(prompts), len(prompts) + 1))
+            prompts += [
+                student_messages(problem, here.without, here.examples),
+                student_messages(problem, with_, here.examples),
+            ]
+        outputs = self._generate(prompts)
+        right = {"without": 0, "with": 0}
+        total = 0
+        for problem, without, with_ in rows:
+            for name, index in (("without", without), ("with", with_)):
+                right[name] += sum(
+                    grade(extract_answer(text, problem.get("choices")), problem)
+                    for text in outputs[index]
+                )
+            total += len(outputs[without])
+        return Verdict(right["without"] / total, right["with"] / total, total, shown=shown)
+
+    def _generate(self, prompts: list[Any]) -> list[list[str]]:
+        cfg = self.cfg
+        return generate(
+            self.student,
+            prompts,
+            n=cfg.verify_rollouts if cfg.verify_temperature > 0 else 1,
+            temperature=cfg.verify_temperature,
+            max_tokens=cfg.student_max_tokens,
+            seed=cfg.seed,
+            batch_size=cfg.generation_batch_size,
+        )
 
     def verdicts(self, candidates: Sequence[Candidate]) -> list[Verdict]:
         """Measure every candidate: a first round on its source problem and
@@ -177,7 +242,7 @@ class Verifier:
                     served[problem["id"]] = self._served(problem)
                 here = served[problem["id"]]
                 score = float(text_vector @ here.query) if here.query is not None else -1.0
-                with_ = _as_served(here.hits, cand, score, cfg)
+                with_ = _as_served(here.hits, [(cand, score)], cfg)
                 shown_on[-1] += any(e["id"] == _CANDIDATE for e in with_)
                 indices = []
                 for exps in (here.without, with_):
@@ -190,15 +255,7 @@ class Verifier:
             plan.append(rows)
         if not prompts:  # no problem left to try on
             return [Verdict(0.0, 0.0, 0, shown=0) for _ in candidates]
-        outputs = generate(
-            self.student,
-            prompts,
-            n=cfg.verify_rollouts if cfg.verify_temperature > 0 else 1,
-            temperature=cfg.verify_temperature,
-            max_tokens=cfg.student_max_tokens,
-            seed=cfg.seed,
-            batch_size=cfg.generation_batch_size,
-        )
+        outputs = self._generate(prompts)
         verdicts = []
         for rows, shown in zip(plan, shown_on, strict=True):
             right = {"without": 0, "with": 0}
@@ -249,15 +306,19 @@ class _Served:
 
 
 def _as_served(
-    hits: list[RetrievedExperience], cand: Candidate, score: float, cfg: DistillConfig
+    hits: list[RetrievedExperience],
+    placed: Sequence[tuple[Candidate, float]],
+    cfg: DistillConfig,
 ) -> list[RetrievedExperience]:
-    """What retrieval would show once ``cand`` is in the library: the record it replaces
-    gone, the candidate placed by ``score`` if it reaches ``min_similarity``, then the
-    best ``k`` within the token budget."""
-    entries = [e for e in hits if e["id"] != cand.replaces]
-    if cfg.k > 0 and score >= cfg.min_similarity:
-        entries.append({"id": _CANDIDATE, "text": cand.text, "score": round(score, 4)})
-        entries.sort(key=lambda e: -e["score"])
+    """What retrieval would show once the candidates are in the library: the records they
+    replace gone, each candidate placed by its score if it reaches ``min_similarity``, then
+    the best ``k`` within the token budget."""
+    gone = {cand.replaces for cand, _ in placed}
+    entries = [e for e in hits if e["id"] not in gone]
+    for cand, score in placed:
+        if cfg.k > 0 and score >= cfg.min_similarity:
+            entries.append({"id": _CANDIDATE, "text": cand.text, "score": round(score, 4)})
+    entries.sort(key=lambda e: -e["score"])
     return within_budget(entries[: cfg.k], cfg.max_experience_tokens)
 
 

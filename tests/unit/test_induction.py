@@ -1,12 +1,16 @@
-"""The step's group comparison: several wrong problems side by side, one teacher request."""
+"""The step's group comparison: several wrong problems side by side, one teacher request,
+rules taken as written and verified together outside the group."""
 
 import json
+import re
 
 from ted_graph.config import DistillConfig
 from ted_graph.graph import create_distillation_graph
-from ted_graph.induction import group_critique
+from ted_graph.induction import GroupRules, group_critique, parse_rules, write_rules
+from ted_graph.verification import Verifier
 
 GROUP = "A student got these problems of one kind wrong"
+RULE = "When a list names several animals, count every one of them."
 
 
 def result(pid, answers, right="3"):
@@ -29,12 +33,13 @@ class Asker:
         return [self.reply for _ in requests]
 
 
-def test_the_group_shows_each_answer_and_the_students_and_is_tried_on_its_first_problem():
+def test_the_group_shows_each_answer_and_the_students_and_its_rules_are_kept_as_written():
     problems = {p: problem(p) for p in ("a", "b", "c")}
     results = [result("a", ["7", "7", "3"]), result("b", ["3", "3"]), result("c", [None, "9"])]
     ask = Asker()
-    critique, anchor = group_critique(results, problems, ask, DistillConfig())
-    assert critique == ask.reply and anchor["id"] == "a"
+    group = group_critique(results, problems, ask, DistillConfig())
+    assert group.critique == ask.reply and group.rules == [ask.reply]
+    assert [p["id"] for p in group.problems] == ["a", "c"]
     (prompt,) = ask.prompts
     assert prompt.startswith(GROUP)
     assert "shape a?" in prompt and "The student answered: 7." in prompt
@@ -52,7 +57,7 @@ def test_nothing_is_asked_with_fewer_than_two_wrong_text_problems_or_when_switch
     assert group_critique(both, problems, ask, DistillConfig(group_critique=0)) is None
     assert group_critique(both, problems, ask, DistillConfig(group_critique=1)) is None
     assert ask.prompts == []
-    assert group_critique(both, problems, Asker(reply="  "), DistillConfig()) is None
+    assert group_critique(both, problems, Asker(reply="  "), DistillConfig()).rules == []
 
 
 def test_the_group_holds_at_most_group_critique_problems():
@@ -63,17 +68,79 @@ def test_the_group_holds_at_most_group_critique_problems():
     assert [f"shape {p}?" in ask.prompts[0] for p in "abcde"] == [True] * 3 + [False] * 2
 
 
-def test_a_distillation_step_writes_the_groups_rule(make_model, library, problems):
-    rule = "When a list names several animals, count every one of them."
+def test_rules_are_read_from_lists_and_sentences_and_checked_against_every_problem():
+    reply = (
+        "Here are the rules:\n"
+        "1. **When a path returns to its first point, the shape is closed.**\n"
+        "- When a path has an A command, it draws a curve. When a path is closed with four "
+        "points, it is a kite.\n"
+        "2. When the shape has 7 sides, it is a heptagon.\n"  # 7: a number of problem b
+        "Rule 3: If the answer is a triangle, say triangle always.\n"  # b's answer
+        "When a path returns to its first point, the shape is closed.\n"  # a duplicate
+        "When long, reread."  # too short a lesson
+    )
+    group = [problem("a"), {"id": "b", "question": "A path of 7 points?", "answer": "triangle"}]
+    rules, refused = parse_rules(reply, group, DistillConfig(max_operations=5))
+    assert rules == [
+        "When a path returns to its first point, the shape is closed.",
+        "When a path has an A command, it draws a curve.",
+        "When a path is closed with four points, it is a kite.",
+    ]
+    assert [why for _, why in refused] == [
+        "names this problem's numbers (7)",
+        "states this problem's answer",
+        "a placeholder or fragment",
+    ]
+    assert len(parse_rules(reply, group, DistillConfig(max_operations=2))[0]) == 2
 
+
+def fish(i):
+    return {"id": f"p{i}", "question": f"I have a cat, a dog and {i} fish. How many animals?",
+            "answer": str(2 + i)}  # fmt: skip
+
+
+def student_rule(prompt):
+    """Right when RULE is in its prompt, wrong otherwise."""
+    n = int(re.search(r"and (\d+) fish", prompt).group(1))
+    return f"Answer: {2 + n}" if RULE in prompt else "Answer: 99"
+
+
+def test_rules_enter_only_if_together_they_raise_the_student_outside_the_group(make_model, library):
+    train = [fish(i) for i in range(1, 7)]
+    cfg = DistillConfig(verify_set=3, min_similarity=0.0)
+    group = GroupRules("...", [RULE, "When a question is long, read it slowly and twice."],
+                       train[:2])  # fmt: skip
+    student = make_model(student_rule)
+    verifier = Verifier(student, library, train, cfg)
+    sample = verifier.near(train[:2], 3)
+    assert len(sample) == 3 and not {"p1", "p2"} & {p["id"] for p in sample}
+    report = write_rules(library, group, step=0, cfg=cfg, verifier=verifier)
+    assert (report.added, report.unverified) == (2, 0)
+    assert len(student.calls) == 6  # 3 problems, without and with the set, one batch
+    assert sum(RULE in c for c in student.calls) == 3  # the set in half the prompts
+    records = library.all()
+    assert {r.lift for r in records} == {1.0} and {r.verified for r in records} == {3}
+    assert records[0].source_ids == ["p1", "p2"]
+
+    ignoring = make_model(lambda p: "Answer: 99")
+    other = type(library).in_memory()
+    report = write_rules(
+        other, group, step=0, cfg=cfg, verifier=Verifier(ignoring, other, train, cfg)
+    )
+    assert (report.added, report.unverified, len(other)) == (0, 2, 0)
+    # nothing outside the group to try them on: not verified
+    alone = Verifier(student, other, train[:2], cfg)
+    assert write_rules(other, group, step=0, cfg=cfg, verifier=alone).unverified == 2
+
+
+def test_a_distillation_step_writes_the_groups_rule_as_written(make_model, library, problems):
     def teacher_rule(prompt):
         if prompt.startswith(GROUP):
-            return "Rule: count every animal named, fish included."
+            return f"Rules:\n1. {RULE}"
         if "reviewing a student's attempts" in prompt:
             return "The student guessed.\nHelpful advice: none"
         if "lessons that would help on OTHER problems" in prompt:
-            if "fish included" in prompt:
-                return json.dumps({"operations": [{"op": "ADD", "text": rule}]})
+            assert RULE not in prompt  # the writer does not rewrite the group's rules
             return json.dumps({"operations": []})
         return "Count them.\nAnswer: 3"
 
@@ -84,5 +151,5 @@ def test_a_distillation_step_writes_the_groups_rule(make_model, library, problem
     )
     graph.compile().invoke({"trainset": problems})
     assert sum(c.startswith(GROUP) for c in teacher.calls) == 1  # one group per step
-    assert [e.text for e in library.all()] == [rule]
-    assert library.all()[0].source_ids == [problems[0]["id"]]
+    assert [e.text for e in library.all()] == [RULE]
+    assert sorted(library.all()[0].source_ids) == sorted(p["id"] for p in problems)
