@@ -104,7 +104,7 @@ def form_problem(text: str, max_words: int) -> str | None:
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9']+", text.lower())
+    return re.findall(r"\w+", text.lower())
 
 
 @functools.lru_cache(maxsize=4)
@@ -353,10 +353,6 @@ def _apply(
             library.remove(target, step=step)
             report.deleted += 1
     return report
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
 
 
 def compress_library(
