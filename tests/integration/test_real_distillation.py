@@ -1,5 +1,7 @@
 """The whole TED loop on the real embedded models and a real persistent Chroma."""
 
+import logging
+
 import pytest
 
 from ted_graph import ExperienceLibrary, distill, load_dataset
@@ -10,9 +12,10 @@ from ted_graph.models.local import local_backend
 pytestmark = pytest.mark.integration
 
 
-def test_one_full_distillation_step(student, real_teacher, tmp_path):
+def test_one_full_distillation_step(student, real_teacher, tmp_path, caplog):
     train, _ = split(load_dataset("bigbench:logical_deduction"), train=2, test=0, seed=1)
     library = ExperienceLibrary(tmp_path / "lib")
+    caplog.set_level(logging.INFO, logger="ted_graph.induction")
     result = distill(
         student,
         real_teacher,
@@ -33,6 +36,9 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path):
     # every problem with a wrong rollout was solved by the teacher and critiqued
     assert step["critiqued"] + step["fallback_critiques"] == len(result.teacher_solutions)
     assert result.teacher_solutions, "the 135M student solved both problems: pick others"
+    # with both problems wrong, the teacher saw them side by side once (ted_graph.induction)
+    asked = [r.getMessage() for r in caplog.records if "group comparison of 2" in r.getMessage()]
+    assert len(asked) == (len(result.teacher_solutions) == 2)
     # the teacher's writer answered for every critique, and each answer was accounted for
     keys = ("added", "updated", "deleted", "rejected", "unverified", "unparsed")
     outcomes = sum(step[k] for k in keys)
