@@ -132,7 +132,9 @@ def _numerals(text: str) -> set[str]:
     return {m.group().lstrip("0") or "0" for m in _NUMERAL.finditer(text)}
 
 
-def generality_problem(text: str, problem: Problem, max_words: int) -> str | None:
+def generality_problem(
+    text: str, problem: Problem, max_words: int, *, labels: bool = False
+) -> str | None:
     """Why ``text`` is not a general experience for ``problem``, or ``None`` if it is.
 
     Rejects texts that are not a lesson of the form "When <situation>, <advice>" (also
@@ -145,13 +147,20 @@ def generality_problem(text: str, problem: Problem, max_words: int) -> str | Non
     texts that point at one image ("this figure", "shown above") or at this one problem
     ("In this case, the path has 4 line segments"), and texts that copy
     eight or more consecutive words of the question.
+
+    ``labels=True`` lets a text name the answer when it is one of the problem's listed
+    choices: a rule drawn from several problems tells their labels apart ("a path that
+    returns to its start is never a line"), which names a label, not one problem's answer.
     """
     why = form_problem(text, max_words)
     if why:
         return why
     norm_text = normalize(text)
+    choices = {normalize(c) for c in problem.get("choices") or []} if labels else set()
     for truth in [problem["answer"], *problem.get("accepted", [])]:
         answer = normalize(truth)
+        if answer in choices:
+            continue
         if len(answer) >= 4 and answer in norm_text:
             return "states this problem's answer"
     if _ONE_IMAGE.search(text):

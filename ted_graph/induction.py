@@ -73,7 +73,10 @@ def parse_rules(
 
     Every line or sentence that begins with "When" or "If" (list markers and bold dropped)
     is a candidate; it must pass :func:`ted_graph.curation.generality_problem` for every
-    problem of the group. At most ``cfg.max_operations`` rules are kept, duplicates once.
+    problem of the group, which lets it name answers that are listed choices (telling
+    labels apart is what such rules do; the first run of them refused "a closed shape ...
+    like a triangle" because a triangle answered one problem of the group). At most
+    ``cfg.max_operations`` rules are kept, duplicates once.
 
     >>> text = "Rules:\\n1. **When a path ends where it began, it is closed.** When it has a "
     ... "curve, it is an ellipse.\\n2. When the answer is line, say line."
@@ -90,7 +93,11 @@ def parse_rules(
             if not re.match(r"(?:when|if)\b", sentence, re.IGNORECASE):
                 continue
             why = next(
-                (w for p in problems if (w := generality_problem(sentence, p, cfg.max_words))),
+                (
+                    w
+                    for p in problems
+                    if (w := generality_problem(sentence, p, cfg.max_words, labels=True))
+                ),
                 None,
             )
             if why:

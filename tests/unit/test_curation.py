@@ -70,6 +70,15 @@ def test_generality_guard():
     assert "too long" in generality_problem("word " * 101, PROBLEM, 50)
 
 
+def test_a_listed_label_may_be_named_only_when_labels_are_allowed():
+    shape = {"id": "s", "question": "What shape?", "answer": "line", "choices": ["line", "kite"]}
+    rule = "When a path returns to its first point, the shape is never a line."
+    assert generality_problem(rule, shape, 50) == "states this problem's answer"
+    assert generality_problem(rule, shape, 50, labels=True) is None
+    free = {"id": "f", "question": "What shape?", "answer": "line"}  # no choices: an answer
+    assert generality_problem(rule, free, 50, labels=True) == "states this problem's answer"
+
+
 COUNTING = {"id": "c1", "question": "I have a cat, 3 dogs and a fish. How many animals?",
             "answer": "5"}  # fmt: skip
 

@@ -94,6 +94,16 @@ def test_rules_are_read_from_lists_and_sentences_and_checked_against_every_probl
     assert len(parse_rules(reply, group, DistillConfig(max_operations=2))[0]) == 2
 
 
+def test_a_rule_may_name_an_answer_that_is_a_listed_choice():
+    rule = "When a path returns to its first point, the shape is never a line."
+    listed = {"id": "c", "question": "What shape?", "answer": "line", "choices": ["line", "kite"]}
+    free = {"id": "d", "question": "What shape?", "answer": "line"}
+    assert parse_rules(rule, [problem("a"), listed], DistillConfig())[0] == [rule]
+    assert parse_rules(rule, [listed, free], DistillConfig())[1] == [
+        (rule, "states this problem's answer")
+    ]
+
+
 def fish(i):
     return {"id": f"p{i}", "question": f"I have a cat, a dog and {i} fish. How many animals?",
             "answer": str(2 + i)}  # fmt: skip
