@@ -49,6 +49,8 @@ class DistillConfig:
             its "When ..., ..." rules are taken as written and verified together on
             ``verify_set`` problems outside the group (:mod:`ted_graph.induction`); 0 or 1:
             none.
+        group_proposals: times the group comparison is asked, the group shown in another
+            order each time (one batched request); verification keeps the best proposal.
         verify: try each valid ADD/UPDATE on the student before it is written, and keep it
             only if the student's share of right answers rises (:mod:`ted_graph.verification`);
             ``False`` is the paper's path, where every valid lesson enters.
@@ -106,6 +108,7 @@ class DistillConfig:
     writer_retries: int = 1
     constrained_writing: bool = True
     group_critique: int = 8
+    group_proposals: int = 3
     verify: bool = True
     verify_problems: int = 2
     verify_confirm: int = 4
@@ -133,6 +136,7 @@ class DistillConfig:
             "max_size",
             "verify_rollouts",
             "verify_set",
+            "group_proposals",
         )
         if self.generation_batch_size is not None and self.generation_batch_size < 1:
             raise ValueError("DistillConfig.generation_batch_size must be at least 1")

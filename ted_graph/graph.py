@@ -210,7 +210,7 @@ def create_distillation_graph(
         group = group_critique(results, problems, teacher_asker_many(teacher, cfg), cfg)
         verifier = (
             Verifier(student, library, state["trainset"], cfg)
-            if cfg.verify and (critiques or (group and group.rules))
+            if cfg.verify and (critiques or (group and group.candidates))
             else None
         )
         report = write_from_critiques(

@@ -5,20 +5,24 @@ A comparison of one problem shows the teacher one answer; a rule that tells answ
 teacher sees up to ``DistillConfig.group_critique`` of the step's problems the student got
 wrong, each with its correct answer and the student's most frequent answer
 (prompts/group_critique.jinja), and states the rules that decide them, one "When ..., ..."
-line each.
+line each. It is asked ``group_proposals`` times, the group shown in a different order each
+time, in one batched request: a small teacher's rules vary with what it reads first, and
+verification picks among them.
 
 Its rules are taken as written (a small writer, asked to turn them into operations,
 rewrote them into something else), pass the same form and generality checks as any lesson,
-and are verified **together**: the student solves ``verify_set`` training problems outside
-the group (the nearest to it) without and with the whole set, and the rules enter only if
-the share of right answers rises by ``verify_margin``. Tried one by one on three problems,
-a rule that fixes one wrong answer in six cannot show its gain; the group it came from is
-no fair test either, since its problems were chosen for being wrong.
+and each proposal is verified **as a set**: the student solves ``verify_set`` training
+problems outside the group (the nearest to it) without and with the whole set, and the
+proposal with the largest rise enters, if that rise reaches ``verify_margin``. Tried one
+by one on three problems, a rule that fixes one wrong answer in six cannot show its gain;
+the group it came from is no fair test either, since its problems were chosen for being
+wrong.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -45,11 +49,21 @@ _NEXT_RULE = re.compile(r"(?<=[.!?])\s+(?=(?:when|if)\b)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class GroupRules:
-    """What a group comparison gave: the teacher's answer, its valid rules, the group."""
+    """What a group comparison gave: the teacher's answers, the valid rules of each (one
+    proposal per answer), and the group."""
 
-    critique: str
-    rules: list[str]
+    critiques: list[str]
+    proposals: list[list[str]]
     problems: list[Problem]
+
+    @property
+    def candidates(self) -> list[list[str]]:
+        """The proposals that hold a rule, each once."""
+        out: list[list[str]] = []
+        for rules in self.proposals:
+            if rules and rules not in out:
+                out.append(rules)
+        return out
 
 
 def most_frequent_wrong(result: ProblemResult) -> str | None:
@@ -132,23 +146,33 @@ def group_critique(
             break
     if len(group) < 2:
         return None
-    prompt = render(
-        "group_critique",
-        problems=[
-            {"text": problem_text(p), "answer": p["answer"], "wrong": wrong} for p, wrong in group
-        ],
-        rules=cfg.max_operations,
-    )
-    critique = ask_many([[HumanMessage(content=prompt)]])[0].strip()
+    requests = []
+    for i in range(cfg.group_proposals):
+        order = list(group)
+        if i:  # the first as the step gave them, then seeded shuffles
+            random.Random(cfg.seed * 7919 + i).shuffle(order)
+        prompt = render(
+            "group_critique",
+            problems=[
+                {"text": problem_text(p), "answer": p["answer"], "wrong": wrong}
+                for p, wrong in order
+            ],
+            rules=cfg.max_operations,
+        )
+        requests.append([HumanMessage(content=prompt)])
+    critiques = [text.strip() for text in ask_many(requests)]
     members = [p for p, _ in group]
-    rules, refused = parse_rules(critique, members, cfg)
-    for text, why in refused:
-        logger.info("group rule rejected, %s: %r", why, text)
-    logger.info(
-        "group comparison of %d problems: %d valid rules, %d refused: %r",
-        len(group), len(rules), len(refused), critique[:300],
-    )  # fmt: skip
-    return GroupRules(critique, rules, members)
+    proposals = []
+    for critique in critiques:
+        rules, refused = parse_rules(critique, members, cfg)
+        for text, why in refused:
+            logger.info("group rule rejected, %s: %r", why, text)
+        logger.info(
+            "group comparison of %d problems: %d valid rules, %d refused: %r",
+            len(group), len(rules), len(refused), critique[:300],
+        )  # fmt: skip
+        proposals.append(rules)
+    return GroupRules(critiques, proposals, members)
 
 
 def write_rules(
@@ -159,38 +183,42 @@ def write_rules(
     cfg: DistillConfig,
     verifier: Verifier | None = None,
 ) -> WriteReport:
-    """Add a group's rules to the library, all or none.
+    """Add one proposal of a group's rules to the library, all of its rules or none.
 
-    With a ``verifier``, the rules are first tried together on the ``cfg.verify_set``
-    training problems nearest the group, outside it (:meth:`Verifier.set_verdict`), and
-    added only if the share of right answers rises by ``cfg.verify_margin``; the measured
-    lift is stored on each. Without one (``verify=False``), they are added as they are.
+    With a ``verifier``, every proposal is tried as a set on the ``cfg.verify_set``
+    training problems nearest the group, outside it (:meth:`Verifier.set_verdicts`); the
+    one whose share of right answers rises most is added if the rise reaches
+    ``cfg.verify_margin``, with the measured lift stored on each rule. Without one
+    (``verify=False``), the first proposal is added as it is.
     """
     report = WriteReport()
-    if not group.rules:
+    candidates = group.candidates
+    if not candidates:
         return report
     ids = [p["id"] for p in group.problems]
+    chosen = candidates[0]
     measured: dict[str, float | int] = {}
     if verifier is not None:
         sample = verifier.near(group.problems, cfg.verify_set)
-        verdict = verifier.set_verdict(group.rules, sample)
-        if not verdict.passes(cfg.verify_margin) or not verdict.rollouts:
+        verdicts = verifier.set_verdicts(candidates, sample)
+        for rules, verdict in zip(candidates, verdicts, strict=True):
             logger.info(
-                "group of %s: %d rules not verified, success %.2f -> %.2f over %d problems "
+                "group of %s: %d rules tried together, success %.2f -> %.2f over %d problems "
                 "outside the group: %r",
-                ", ".join(ids), len(group.rules), verdict.without, verdict.with_,
-                verdict.rollouts, group.rules,
+                ", ".join(ids), len(rules), verdict.without, verdict.with_, verdict.rollouts,
+                rules,
             )  # fmt: skip
-            report.unverified += len(group.rules)
+        best = max(range(len(candidates)), key=lambda i: verdicts[i].lift)
+        verdict = verdicts[best]
+        if not verdict.rollouts or not verdict.passes(cfg.verify_margin):
+            logger.info("group of %s: no proposal verified", ", ".join(ids))
+            report.unverified += sum(len(rules) for rules in candidates)
             return report
-        logger.info(
-            "group of %s: %d rules verified together, success %.2f -> %.2f over %d problems",
-            ", ".join(ids), len(group.rules), verdict.without, verdict.with_, verdict.rollouts,
-        )  # fmt: skip
-        measured = {"lift": verdict.lift, "verified": verdict.rollouts}
+        chosen, measured = candidates[best], {"lift": verdict.lift, "verified": verdict.rollouts}
+        report.unverified += sum(len(rules) for i, rules in enumerate(candidates) if i != best)
     try:
         with library.batch(step):  # the rules were tried together: all or nothing
-            for text in group.rules:
+            for text in chosen:
                 if len(library) >= cfg.max_size:
                     report.dropped += cap_size(library, cfg.max_size - 1, step=step)
                 library.add(text, step=step, source_ids=ids, **measured)

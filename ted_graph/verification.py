@@ -25,8 +25,8 @@ one more right answer with it than without. Its stored lift pools both rounds. O
 candidates that passed the first round cost the second one.
 
 A set of lessons written together (a group comparison's rules, :mod:`ted_graph.induction`)
-is tried together instead: :meth:`Verifier.set_verdict` on the problems :meth:`Verifier.near`
-gives, outside the group they were induced from.
+is tried together instead: :meth:`Verifier.set_verdicts` on the problems
+:meth:`Verifier.near` gives, outside the group they were induced from.
 """
 
 from __future__ import annotations
@@ -153,42 +153,52 @@ class Verifier:
             return self._trainset_vectors()[own]
         return _unit(self.library.embedding_function([retrieval_query(problem)]))[0]
 
-    def set_verdict(self, texts: Sequence[str], problems: Sequence[Problem]) -> Verdict:
-        """The student on ``problems`` without and with all of ``texts`` in the library,
-        each placed by its similarity to the problem as retrieval would serve it. One
-        batched call; ``rollouts`` of the verdict counts answers per condition."""
-        if not texts or not problems:
-            return Verdict(0.0, 0.0, 0, shown=0)
+    def set_verdicts(
+        self, sets: Sequence[Sequence[str]], problems: Sequence[Problem]
+    ) -> list[Verdict]:
+        """For each set of texts, the student on ``problems`` without and with all of the
+        set in the library, each text placed by its similarity to the problem as retrieval
+        would serve it. The sets share the "without" answers; one batched call.
+        ``rollouts`` of a verdict counts answers per condition."""
+        if not sets:
+            return []
+        if not problems:
+            return [Verdict(0.0, 0.0, 0, shown=0) for _ in sets]
         cfg = self.cfg
-        vectors = _unit(self.library.embedding_function(list(texts)))
-        prompts, rows, shown = [], [], 0
+        vectors = [_unit(self.library.embedding_function(list(texts))) for texts in sets]
+        prompts: list[Any] = []
+        rows = []  # per problem: (problem, without index, with index of each set)
+        shown = [0] * len(sets)
         for problem in problems:
             here = self._served(problem)
-            placed = [
-                (
-                    Candidate(text, problem),
-                    float(v @ here.query) if here.query is not None else -1.0,
-                )
-                for text, v in zip(texts, vectors, strict=True)
-            ]
-            with_ = _as_served(here.hits, placed, cfg)
-            shown += any(e["id"] == _CANDIDATE for e in with_)
-            rows.append((problem, len(prompts), len(prompts) + 1))
-            prompts += [
-                student_messages(problem, here.without, here.examples),
-                student_messages(problem, with_, here.examples),
-            ]
+            without = len(prompts)
+            prompts.append(student_messages(problem, here.without, here.examples))
+            withs = []
+            for i, (texts, vecs) in enumerate(zip(sets, vectors, strict=True)):
+                scores = vecs @ here.query if here.query is not None else [-1.0] * len(texts)
+                placed = [
+                    (Candidate(text, problem), float(score))
+                    for text, score in zip(texts, scores, strict=True)
+                ]
+                served = _as_served(here.hits, placed, cfg)
+                shown[i] += any(e["id"] == _CANDIDATE for e in served)
+                withs.append(len(prompts))
+                prompts.append(student_messages(problem, served, here.examples))
+            rows.append((problem, without, withs))
         outputs = self._generate(prompts)
-        right = {"without": 0, "with": 0}
-        total = 0
-        for problem, without, with_ in rows:
-            for name, index in (("without", without), ("with", with_)):
-                right[name] += sum(
-                    grade(extract_answer(text, problem.get("choices")), problem)
-                    for text in outputs[index]
-                )
-            total += len(outputs[without])
-        return Verdict(right["without"] / total, right["with"] / total, total, shown=shown)
+
+        def right(problem: Problem, index: int) -> int:
+            return sum(
+                grade(extract_answer(text, problem.get("choices")), problem)
+                for text in outputs[index]
+            )
+
+        total = sum(len(outputs[without]) for _, without, _ in rows)
+        base = sum(right(problem, without) for problem, without, _ in rows) / total
+        return [
+            Verdict(base, sum(right(p, withs[i]) for p, _, withs in rows) / total, total, shown=n)
+            for i, n in enumerate(shown)
+        ]
 
     def _generate(self, prompts: list[Any]) -> list[list[str]]:
         cfg = self.cfg

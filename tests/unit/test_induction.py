@@ -38,9 +38,11 @@ def test_the_group_shows_each_answer_and_the_students_and_its_rules_are_kept_as_
     results = [result("a", ["7", "7", "3"]), result("b", ["3", "3"]), result("c", [None, "9"])]
     ask = Asker()
     group = group_critique(results, problems, ask, DistillConfig())
-    assert group.critique == ask.reply and group.rules == [ask.reply]
+    assert group.critiques == [ask.reply] * 3 and group.proposals == [[ask.reply]] * 3
+    assert group.candidates == [[ask.reply]]  # the same proposal thrice: tried once
     assert [p["id"] for p in group.problems] == ["a", "c"]
-    (prompt,) = ask.prompts
+    assert len(ask.prompts) == 3  # group_proposals orderings, in one request
+    prompt = ask.prompts[0]
     assert prompt.startswith(GROUP)
     assert "shape a?" in prompt and "The student answered: 7." in prompt
     assert "shape c?" in prompt and "The student answered: 9." in prompt
@@ -57,7 +59,7 @@ def test_nothing_is_asked_with_fewer_than_two_wrong_text_problems_or_when_switch
     assert group_critique(both, problems, ask, DistillConfig(group_critique=0)) is None
     assert group_critique(both, problems, ask, DistillConfig(group_critique=1)) is None
     assert ask.prompts == []
-    assert group_critique(both, problems, Asker(reply="  "), DistillConfig()).rules == []
+    assert group_critique(both, problems, Asker(reply="  "), DistillConfig()).candidates == []
 
 
 def test_the_group_holds_at_most_group_critique_problems():
@@ -66,6 +68,21 @@ def test_the_group_holds_at_most_group_critique_problems():
     ask = Asker()
     group_critique(results, problems, ask, DistillConfig(group_critique=3))
     assert [f"shape {p}?" in ask.prompts[0] for p in "abcde"] == [True] * 3 + [False] * 2
+
+
+def test_each_proposal_sees_the_same_group_in_another_order():
+    problems = {p: problem(p) for p in "abcdef"}
+    results = [result(p, ["7"]) for p in "abcdef"]
+    ask = Asker()
+    group_critique(results, problems, ask, DistillConfig(group_proposals=3))
+
+    def order(prompt):
+        return re.findall(r"shape (\w)\?", prompt)
+
+    orders = [order(prompt) for prompt in ask.prompts]
+    assert orders[0] == list("abcdef")
+    assert all(sorted(o) == list("abcdef") for o in orders)
+    assert len({tuple(o) for o in orders}) == 3
 
 
 def test_rules_are_read_from_lists_and_sentences_and_checked_against_every_problem():
@@ -115,11 +132,13 @@ def student_rule(prompt):
     return f"Answer: {2 + n}" if RULE in prompt else "Answer: 99"
 
 
+USELESS = "When a question is long, read it slowly and twice."
+
+
 def test_rules_enter_only_if_together_they_raise_the_student_outside_the_group(make_model, library):
     train = [fish(i) for i in range(1, 7)]
     cfg = DistillConfig(verify_set=3, min_similarity=0.0)
-    group = GroupRules("...", [RULE, "When a question is long, read it slowly and twice."],
-                       train[:2])  # fmt: skip
+    group = GroupRules(["..."], [[RULE, USELESS]], train[:2])
     student = make_model(student_rule)
     verifier = Verifier(student, library, train, cfg)
     sample = verifier.near(train[:2], 3)
@@ -134,13 +153,26 @@ def test_rules_enter_only_if_together_they_raise_the_student_outside_the_group(m
 
     ignoring = make_model(lambda p: "Answer: 99")
     other = type(library).in_memory()
-    report = write_rules(
-        other, group, step=0, cfg=cfg, verifier=Verifier(ignoring, other, train, cfg)
-    )
+    verifier = Verifier(ignoring, other, train, cfg)
+    report = write_rules(other, group, step=0, cfg=cfg, verifier=verifier)
     assert (report.added, report.unverified, len(other)) == (0, 2, 0)
     # nothing outside the group to try them on: not verified
     alone = Verifier(student, other, train[:2], cfg)
     assert write_rules(other, group, step=0, cfg=cfg, verifier=alone).unverified == 2
+
+
+def test_the_proposal_that_raises_the_student_most_is_the_one_added(make_model, library):
+    train = [fish(i) for i in range(1, 7)]
+    cfg = DistillConfig(verify_set=3, min_similarity=0.0)
+    group = GroupRules(["x", "y", "z"], [[USELESS], [RULE], [USELESS]], train[:2])
+    assert group.candidates == [[USELESS], [RULE]]
+    student = make_model(student_rule)
+    report = write_rules(
+        library, group, step=0, cfg=cfg, verifier=Verifier(student, library, train, cfg)
+    )
+    assert (report.added, report.unverified) == (1, 1)
+    assert [e.text for e in library.all()] == [RULE]
+    assert len(student.calls) == 9  # 3 problems: one baseline shared, two sets
 
 
 def test_a_distillation_step_writes_the_groups_rule_as_written(make_model, library, problems):
@@ -160,6 +192,6 @@ def test_a_distillation_step_writes_the_groups_rule_as_written(make_model, libra
         make_model(lambda p: "Answer: 99"), teacher, library, config=cfg
     )
     graph.compile().invoke({"trainset": problems})
-    assert sum(c.startswith(GROUP) for c in teacher.calls) == 1  # one group per step
+    assert sum(c.startswith(GROUP) for c in teacher.calls) == 3  # group_proposals, one step
     assert [e.text for e in library.all()] == [RULE]
     assert sorted(library.all()[0].source_ids) == sorted(p["id"] for p in problems)
