@@ -5,6 +5,7 @@ import logging
 import pytest
 
 from ted_graph import ExperienceLibrary, distill, load_dataset
+from ted_graph.config import DistillConfig
 from ted_graph.curation import generality_problem
 from ted_graph.data import split
 from ted_graph.models.local import local_backend
@@ -36,9 +37,9 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path, caplog):
     # every problem with a wrong rollout was solved by the teacher and critiqued
     assert step["critiqued"] + step["fallback_critiques"] == len(result.teacher_solutions)
     assert result.teacher_solutions, "the 135M student solved both problems: pick others"
-    # with both problems wrong, the teacher saw them side by side once (ted_graph.induction)
+    # with both problems wrong, the teacher saw them side by side, once per proposal
     asked = [r.getMessage() for r in caplog.records if "group comparison of 2" in r.getMessage()]
-    assert len(asked) == (len(result.teacher_solutions) == 2)
+    assert len(asked) == DistillConfig().group_proposals * (len(result.teacher_solutions) == 2)
     # the teacher's writer answered for every critique, and each answer was accounted for
     keys = ("added", "updated", "deleted", "rejected", "unverified", "unparsed")
     outcomes = sum(step[k] for k in keys)
