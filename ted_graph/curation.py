@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
 
@@ -41,6 +42,7 @@ __all__ = [
     "compress_library",
     "generality_problem",
     "cap_size",
+    "add_within_cap",
 ]
 
 logger = logging.getLogger(__name__)
@@ -299,6 +301,16 @@ def _verify(
     return out
 
 
+def add_within_cap(
+    library: ExperienceLibrary, text: str, *, step: int, cfg: DistillConfig, **record: Any
+) -> int:
+    """Add ``text`` (``record``: ``source_ids``, ``lift``, ``verified``), first making room
+    if the library is full, so the cap holds at every write; returns how many were dropped."""
+    dropped = cap_size(library, cfg.max_size - 1, step=step) if len(library) >= cfg.max_size else 0
+    library.add(text, step=step, **record)
+    return dropped
+
+
 def cap_size(library: ExperienceLibrary, max_size: int, *, step: int) -> int:
     """Remove the lowest-utility active experiences beyond ``max_size``; returns how many
     (:meth:`ExperienceLibrary.cap`).
@@ -349,9 +361,9 @@ def _apply(
         measured = {"lift": verdict.lift, "verified": verdict.rollouts} if verdict else {}
         if op.op == "ADD":
             assert op.text is not None
-            if len(library) >= cfg.max_size:  # make room first: the cap holds at every write
-                report.dropped += cap_size(library, cfg.max_size - 1, step=step)
-            library.add(op.text, step=step, source_ids=[problem["id"]], **measured)
+            report.dropped += add_within_cap(
+                library, op.text, step=step, cfg=cfg, source_ids=[problem["id"]], **measured
+            )
             report.added += 1
         elif op.op == "UPDATE":
             assert op.text is not None and target is not None

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from ted_graph.config import DistillConfig
-from ted_graph.curation import WriteReport, cap_size, generality_problem
+from ted_graph.curation import WriteReport, add_within_cap, generality_problem
 from ted_graph.library import STORE_ERRORS, ExperienceLibrary
 from ted_graph.prompting import problem_text
 from ted_graph.prompts import render
@@ -219,9 +219,9 @@ def write_rules(
     try:
         with library.batch(step):  # the rules were tried together: all or nothing
             for text in chosen:
-                if len(library) >= cfg.max_size:
-                    report.dropped += cap_size(library, cfg.max_size - 1, step=step)
-                library.add(text, step=step, source_ids=ids, **measured)
+                report.dropped += add_within_cap(
+                    library, text, step=step, cfg=cfg, source_ids=ids, **measured
+                )
                 report.added += 1
     except STORE_ERRORS as exc:
         logger.warning("group of %s: rules undone after a store error: %s", ", ".join(ids), exc)

@@ -186,17 +186,15 @@ class Verifier:
                 prompts.append(student_messages(problem, served, here.examples))
             rows.append((problem, without, withs))
         outputs = self._generate(prompts)
-
-        def right(problem: Problem, index: int) -> int:
-            return sum(
-                grade(extract_answer(text, problem.get("choices")), problem)
-                for text in outputs[index]
-            )
-
         total = sum(len(outputs[without]) for _, without, _ in rows)
-        base = sum(right(problem, without) for problem, without, _ in rows) / total
+        base = sum(_right(outputs[without], p) for p, without, _ in rows) / total
         return [
-            Verdict(base, sum(right(p, withs[i]) for p, _, withs in rows) / total, total, shown=n)
+            Verdict(
+                base,
+                sum(_right(outputs[withs[i]], p) for p, _, withs in rows) / total,
+                total,
+                shown=n,
+            )  # fmt: skip
             for i, n in enumerate(shown)
         ]
 
@@ -272,10 +270,7 @@ class Verifier:
             total = 0
             for problem, without, with_ in rows:
                 for name, index in (("without", without), ("with", with_)):
-                    right[name] += sum(
-                        grade(extract_answer(text, problem.get("choices")), problem)
-                        for text in outputs[index]
-                    )
+                    right[name] += _right(outputs[index], problem)
                 total += len(outputs[without])
             if not total:  # no problem to try it on (a confirmation round past the set)
                 verdicts.append(Verdict(0.0, 0.0, 0, shown=0))
@@ -330,6 +325,11 @@ def _as_served(
             entries.append({"id": _CANDIDATE, "text": cand.text, "score": round(score, 4)})
     entries.sort(key=lambda e: -e["score"])
     return within_budget(entries[: cfg.k], cfg.max_experience_tokens)
+
+
+def _right(texts: Sequence[str], problem: Problem) -> int:
+    """How many of the student's answers ``texts`` to ``problem`` are right."""
+    return sum(grade(extract_answer(text, problem.get("choices")), problem) for text in texts)
 
 
 def _unit(vectors: Sequence[Any]) -> np.ndarray:
