@@ -4,10 +4,13 @@ A comparison of one problem shows the teacher one answer; a rule that tells answ
 (a closed path is a polygon, not a line) shows only across problems. Once per step the
 teacher sees up to ``DistillConfig.group_critique`` of the step's problems the student got
 wrong, each with its correct answer and the student's most frequent answer
-(prompts/group_critique.jinja), and states the rules that decide them, one "When ..., ..."
-line each. It is asked ``group_proposals`` times, the group shown in a different order each
-time, in one batched request: a small teacher's rules vary with what it reads first, and
-verification picks among them.
+(prompts/group_critique.jinja); it first notes, per correct answer, what its problems show
+that the others do not, then states the rules that decide them, one "When ..., ..." line
+each. Asked for rules straight away, the 1.5B teacher restated the question ("the answer is
+the shape that matches the path"); with the notes first it named features ("When the path
+has eight sides, it is an octagon"). It is asked ``group_proposals`` times, the group
+shown in a different order each time, in one batched request: a small teacher's rules vary
+with what it reads first, and verification picks among them.
 
 Its rules are taken as written (a small writer, asked to turn them into operations,
 rewrote them into something else), pass the same form and generality checks as any lesson,

@@ -47,7 +47,8 @@ def test_the_group_shows_each_answer_and_the_students_and_its_rules_are_kept_as_
     assert "shape a?" in prompt and "The student answered: 7." in prompt
     assert "shape c?" in prompt and "The student answered: 9." in prompt
     assert "shape b?" not in prompt  # every rollout right: nothing to compare
-    assert "Write 3 general rules" in prompt  # max_operations rules
+    assert "Then write 3 rules" in prompt  # max_operations rules
+    assert "for each correct answer above, write one short note" in prompt  # notes first
 
 
 def test_nothing_is_asked_with_fewer_than_two_wrong_text_problems_or_when_switched_off():
