@@ -197,7 +197,8 @@ class Runner:
             handler.close()
         result.save(folder / "run")
         # finished: run/ holds the result and its experiences; the resumable state goes
-        checkpoint.unlink(missing_ok=True)
+        for leftover in folder.glob("checkpoint.sqlite*"):  # its -wal, -shm, validation file
+            leftover.unlink()
         shutil.rmtree(folder / "library", ignore_errors=True)
         roles = {
             "student": model_name(self.model(self.args.student)),

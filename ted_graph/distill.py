@@ -198,8 +198,10 @@ def distill(
     With ``validation=m`` (a :class:`DistillConfig` field), ``m`` training problems are
     held out; the student is scored on them alone, with the library before the run and
     after every step, and the library ends as its best-scoring version
-    (:mod:`ted_graph.selection`; ``DistillResult.validation`` has the scores). A resumed
-    run compares only the versions it saw itself.
+    (:mod:`ted_graph.selection`; ``DistillResult.validation`` has the scores). A run
+    checkpointed to a file keeps them beside it (``<file>.<thread_id>.validation.json``),
+    so a resumed run still compares against the library it started from; with a
+    checkpointer object, a resumed run compares only the versions it saw itself.
 
     Returns:
         A :class:`DistillResult`.
@@ -227,11 +229,13 @@ def distill(
     run_config: dict[str, Any] = {"max_concurrency": max(cfg.batch_size, 4)}
     graph_input: dict[str, Any] | None = {"trainset": problems}
     done_steps = 0
+    resuming = False
     if saver is not None:
         run_config["configurable"] = {"thread_id": thread_id}
         saved = graph.get_state(run_config)  # type: ignore[arg-type]
         if saved.values:
             _check_same_run(saved.values, problems, thread_id)
+            resuming = True
             done_steps = saved.values.get("step", 0)
             if saved.next:
                 graph_input = None  # resume from the last finished node
@@ -247,7 +251,10 @@ def distill(
     started = time.time()
     final: dict[str, Any] = {}
     with track_usage() as meter:
-        best = _best_version(student_model, library, valset, cfg)
+        best = _best_version(
+            student_model, library, valset, cfg,
+            path=_validation_file(checkpointer, thread_id), resume=resuming,
+        )  # fmt: skip
         try:
             for namespace, mode, chunk in graph.stream(
                 graph_input,
@@ -307,8 +314,24 @@ def _hold_out(problems: list[Problem], cfg: DistillConfig) -> tuple[list[Problem
             [p for i, p in enumerate(problems) if i in held])  # fmt: skip
 
 
+def _validation_file(
+    checkpointer: BaseCheckpointSaver | str | os.PathLike[str] | None, thread_id: str
+) -> Path | None:
+    """Where a run checkpointed to a file keeps its validation scores (beside the file)."""
+    if checkpointer is None or isinstance(checkpointer, BaseCheckpointSaver):
+        return None
+    path = Path(checkpointer)
+    return path.with_name(f"{path.name}.{thread_id}.validation.json")
+
+
 def _best_version(
-    student: BaseChatModel, library: ExperienceLibrary, valset: list[Problem], cfg: DistillConfig
+    student: BaseChatModel,
+    library: ExperienceLibrary,
+    valset: list[Problem],
+    cfg: DistillConfig,
+    *,
+    path: Path | None = None,
+    resume: bool = False,
 ) -> BestVersion | None:
     if not valset:
         return None
@@ -322,8 +345,8 @@ def _best_version(
         )  # fmt: skip
         return result.accuracy
 
-    best = BestVersion(library, score, len(valset))
-    best.start()
+    best = BestVersion(library, score, len(valset), path)
+    best.start(resume=resume)
     return best
 
 

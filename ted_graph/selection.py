@@ -11,8 +11,11 @@ started from is returned as it started. ACE keeps its best-validation playbook t
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ted_graph.library import ExperienceLibrary
@@ -64,6 +67,8 @@ class BestVersion:
         library: the library being written.
         score: validation accuracy of the student with a library (``None``: alone).
         problems: how many validation problems ``score`` uses (for the report).
+        path: a JSON file that keeps the scores and the best version after every change,
+            for :meth:`start` with ``resume=True`` to go on from (``None``: kept in memory).
 
     Example:
         >>> lib = ExperienceLibrary.in_memory()
@@ -81,15 +86,28 @@ class BestVersion:
         library: ExperienceLibrary,
         score: Callable[[ExperienceLibrary | None], float],
         problems: int,
+        path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.library = library
         self.score = score
         self.problems = problems
+        self.path = Path(path) if path is not None else None
         self.report: ValidationReport | None = None
         self._best: tuple[float, list[dict[str, Any]], set[str]] | None = None
 
-    def start(self) -> ValidationReport:
-        """Score the student alone and with the library as it is now."""
+    def start(self, *, resume: bool = False) -> ValidationReport:
+        """Score the student alone and with the library as it is now; with ``resume`` and a
+        ``path`` written by an earlier start, go on from what it holds instead."""
+        if resume and self.path is not None and self.path.exists():
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            report = saved["report"]
+            self.report = ValidationReport(
+                report["problems"], report["without"],
+                [(int(step), float(acc)) for step, acc in report["scores"]], report["kept_step"],
+            )  # fmt: skip
+            best = saved["best"]
+            self._best = (best["accuracy"], best["snapshot"], set(best["examples"]))
+            return self.report
         without = self.score(None)
         self.report = ValidationReport(self.problems, without)
         empty = len(self.library) == 0 and len(self.library.examples) == 0
@@ -117,3 +135,17 @@ class BestVersion:
         if self._best is None or accuracy > self._best[0]:
             self._best = (accuracy, self.library.snapshot(), self.library.examples.ids())
             self.report.kept_step = step
+        self._save()
+
+    def _save(self) -> None:
+        if self.path is None or self.report is None or self._best is None:
+            return
+        accuracy, snapshot, examples = self._best
+        payload = {
+            "report": self.report.to_dict(),
+            "best": {"accuracy": accuracy, "snapshot": snapshot, "examples": sorted(examples)},
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(json.dumps(payload, default=str), encoding="utf-8")
+        os.replace(partial, self.path)  # a kill mid-write leaves the previous file whole

@@ -107,3 +107,29 @@ def test_unfinished_writes_are_reported_once(library):
     assert library.begin_writes("write:1") == "write:1"  # the first attempt never ended
     library.end_writes()
     assert library.begin_writes("compress:1") is None
+
+
+def test_a_resumed_run_keeps_the_validation_scores_of_its_first_part(
+    make_model, problems, tmp_path
+):
+    library = ExperienceLibrary.in_memory()
+    real_add, calls = library.add, []
+
+    def dying_add(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 3:  # in step 1, after step 0 was scored on validation
+            raise KeyboardInterrupt("killed")
+        return real_add(*args, **kwargs)
+
+    library.add = dying_add
+    checkpoint = tmp_path / "run.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        run(make_model, problems, library, checkpointer=checkpoint, thread_id="t", validation=1)
+    assert (tmp_path / "run.sqlite.t.validation.json").exists()
+    library.add = real_add
+    resumed = run(
+        make_model, problems, library, checkpointer=checkpoint, thread_id="t", validation=1
+    )
+    steps = [h["step"] for h in resumed.history]
+    # the start and step 0 were scored before the kill; the resumed run goes on from them
+    assert [s for s, _ in resumed.validation.scores] == [-1, *steps]

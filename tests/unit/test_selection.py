@@ -58,3 +58,55 @@ def test_the_report_round_trips_through_a_dict():
     report = ValidationReport(3, 0.0, [(-1, 0.0), (0, 1 / 3)], kept_step=0)
     again = ValidationReport(**{**report.to_dict(), "scores": [(-1, 0.0), (0, 1 / 3)]})
     assert again == report and again.kept == 1 / 3
+
+
+def test_a_resumed_run_goes_on_from_the_saved_scores_and_version(library, tmp_path):
+    # the geometric_shapes benchmark's case: a lesson that only ties the student alone,
+    # then an interruption; the resumed run must still prefer the empty start
+    path = tmp_path / "checkpoint.sqlite.run.validation.json"
+    table = {frozenset(): 0.5, frozenset({GOOD}): 0.5, frozenset({GOOD, BAD}): 0.25}
+    first = BestVersion(library, _scorer(table), problems=2, path=path)
+    first.start()
+    library.add(GOOD)
+    first.after_step(0)  # ties: the empty library stays the best
+    calls = []
+
+    def score(lib):
+        calls.append(lib)
+        return _scorer(table)(lib)
+
+    again = BestVersion(library, score, problems=2, path=path)  # the process was killed
+    report = again.start(resume=True)
+    assert calls == []  # nothing rescored: the saved scores stand
+    assert report.scores == [(-1, 0.5), (0, 0.5)] and report.kept_step == -1
+    library.add(BAD)
+    again.after_step(1)
+    report = again.finish()
+    assert len(library) == 0 and report.kept_step == -1
+    assert report.scores == [(-1, 0.5), (0, 0.5), (1, 0.25)]
+
+
+def test_without_resume_or_a_saved_file_the_start_is_scored(library, tmp_path):
+    path = tmp_path / "v.json"
+    library.add(GOOD)
+    table = {frozenset(): 0.25, frozenset({GOOD}): 0.5}
+    report = BestVersion(library, _scorer(table), problems=2, path=path).start(resume=True)
+    assert report.scores == [(-1, 0.5)] and path.exists()  # no file yet: scored, then saved
+    library.remove(library.all()[0].id)
+    report = BestVersion(library, _scorer(table), problems=2, path=path).start()
+    assert report.scores == [(-1, 0.25)]  # a new run overwrites what an old one left
+
+
+def test_the_saved_best_version_is_restored_after_a_resume(library, tmp_path):
+    path = tmp_path / "v.json"
+    table = {frozenset(): 0.25, frozenset({GOOD}): 0.5, frozenset({GOOD, BAD}): 0.25}
+    first = BestVersion(library, _scorer(table), problems=4, path=path)
+    first.start()
+    library.add(GOOD)
+    first.after_step(0)
+    again = BestVersion(library, _scorer(table), problems=4, path=path)
+    again.start(resume=True)
+    library.add(BAD)
+    again.after_step(1)
+    report = again.finish()  # the version read back from the file
+    assert [e.text for e in library.all()] == [GOOD] and report.kept_step == 0
