@@ -231,15 +231,30 @@ def write_totals(record: dict[str, Any]) -> dict[str, int]:
     return {k: sum(int(h.get(k, 0)) for h in record["history"]) for k in keys}
 
 
-def kept_version(record: dict[str, Any]) -> str:
-    """Which version of the library the validation split kept, in words ("" without one)."""
+def resumed(run: Path) -> bool:
+    """Whether a distillation run was resumed after an interruption (its roles.json)."""
+    roles = run / "roles.json"
+    return roles.exists() and bool(json.loads(roles.read_text()).get("resumed"))
+
+
+def kept_version(record: dict[str, Any], resumed: bool = False) -> str:
+    """Which version of the library the validation split kept, in words ("" without one).
+
+    A run resumed before the validation scores were kept beside its checkpoint started
+    from the library as the interruption left it, not from the empty one."""
     v = record.get("validation")
     if not v or not v.get("scores"):
         return ""
     best = max(score for _, score in v["scores"])
     kept = v.get("kept_step", -1)
+    start = "the empty library"
+    if resumed and kept < 0 and len(v["scores"]) < len(record.get("history", [])) + 1:
+        start = (
+            "the library the last resume started from (not the empty one: the scores "
+            "from before the resume were lost)"
+        )
     said = (
-        "none of them beat it, so the empty library was kept" if kept < 0
+        f"none of them beat it, so {start} was kept" if kept < 0
         else f"the library after step {kept} was kept"
     )  # fmt: skip
     return (
@@ -267,7 +282,8 @@ def analysis(folders: dict[str, Path]) -> list[str]:
             f"**{task}**: {totals['critiqued']} critiques, {totals['added']} added, "
             f"{totals['updated']} updated, {totals['deleted']} deleted, {totals['rejected']} "
             f"rejected as invalid, {totals['unverified']} refused by verification"
-            f"{kept_version(ted)}; {len(exps)} active in the library served. On the test split, "
+            f"{kept_version(ted, resumed(folder / 'ted'))}; {len(exps)} active in the library "
+            "served. On the test split, "
             f"{sum(1 for p in mine if p['experience_ids'])}/{len(mine)} prompts retrieved at "
             f"least one; {changed} answers changed against the student alone, {fixed} "
             f"wrong → right and {broke} right → wrong."
