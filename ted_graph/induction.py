@@ -46,7 +46,8 @@ __all__ = ["GroupRules", "group_critique", "most_frequent_wrong", "parse_rules",
 logger = logging.getLogger(__name__)
 
 AskMany = Callable[[list[list[BaseMessage]]], list[str]]
-_MARKER = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)]|rule\s*\d*\s*[:.])\s*", re.IGNORECASE)
+# list markers and "Rule 2:" labels, nested ("- Rule: When ...", the notes-first prompt's answers)
+_MARKER = re.compile(r"^\s*(?:(?:[-*\u2022]|\d+[.)]|rule\s*\d*\s*[:.])\s*)+", re.IGNORECASE)
 _NEXT_RULE = re.compile(r"(?<=[.!?])\s+(?=(?:when|if)\b)", re.IGNORECASE)
 
 

@@ -112,6 +112,17 @@ def test_rules_are_read_from_lists_and_sentences_and_checked_against_every_probl
     assert len(parse_rules(reply, group, DistillConfig(max_operations=2))[0]) == 2
 
 
+def test_nested_markers_are_dropped():
+    # an answer of the notes-first prompt in the geometric_shapes run: a rule under a label
+    reply = (
+        "### Problem 1\n- **Feature:** a straight line.\n"
+        "- **Rule:** When a path closes, it is a polygon."
+    )
+    assert parse_rules(reply, [problem("a")], DistillConfig())[0] == [
+        "When a path closes, it is a polygon."
+    ]
+
+
 def test_a_rule_may_name_an_answer_that_is_a_listed_choice():
     rule = "When a path returns to its first point, the shape is never a line."
     listed = {"id": "c", "question": "What shape?", "answer": "line", "choices": ["line", "kite"]}
