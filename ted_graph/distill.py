@@ -353,12 +353,7 @@ def _best_version(
 def _report(payload: dict[str, Any] | None) -> ValidationReport | None:
     if not payload:
         return None
-    return ValidationReport(
-        problems=payload["problems"],
-        without=payload["without"],
-        scores=[(int(s), float(a)) for s, a in payload["scores"]],
-        kept_step=payload["kept_step"],
-    )
+    return ValidationReport.from_dict(payload)
 
 
 def _checkpointer(

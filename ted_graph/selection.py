@@ -51,6 +51,16 @@ class ValidationReport:
             line += "; the library did not help on validation"
         return line
 
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any]) -> ValidationReport:
+        """The report :meth:`to_dict` wrote (JSON turns its pairs into lists)."""
+        return cls(
+            problems=payload["problems"],
+            without=payload["without"],
+            scores=[(int(s), float(a)) for s, a in payload["scores"]],
+            kept_step=payload["kept_step"],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "problems": self.problems,
@@ -100,11 +110,7 @@ class BestVersion:
         ``path`` written by an earlier start, go on from what it holds instead."""
         if resume and self.path is not None and self.path.exists():
             saved = json.loads(self.path.read_text(encoding="utf-8"))
-            report = saved["report"]
-            self.report = ValidationReport(
-                report["problems"], report["without"],
-                [(int(step), float(acc)) for step, acc in report["scores"]], report["kept_step"],
-            )  # fmt: skip
+            self.report = ValidationReport.from_dict(saved["report"])
             best = saved["best"]
             self._best = (best["accuracy"], best["snapshot"], set(best["examples"]))
             return self.report

@@ -60,15 +60,20 @@ def test_the_report_round_trips_through_a_dict():
     assert again == report and again.kept == 1 / 3
 
 
+def _first_part(library, table, path, problems):
+    """A run's start and step 0 (GOOD added), scored and saved to ``path``; then it dies."""
+    first = BestVersion(library, _scorer(table), problems=problems, path=path)
+    first.start()
+    library.add(GOOD)
+    first.after_step(0)
+
+
 def test_a_resumed_run_goes_on_from_the_saved_scores_and_version(library, tmp_path):
     # the geometric_shapes benchmark's case: a lesson that only ties the student alone,
     # then an interruption; the resumed run must still prefer the empty start
     path = tmp_path / "checkpoint.sqlite.run.validation.json"
     table = {frozenset(): 0.5, frozenset({GOOD}): 0.5, frozenset({GOOD, BAD}): 0.25}
-    first = BestVersion(library, _scorer(table), problems=2, path=path)
-    first.start()
-    library.add(GOOD)
-    first.after_step(0)  # ties: the empty library stays the best
+    _first_part(library, table, path, problems=2)  # step 0 ties: the empty library stays
     calls = []
 
     def score(lib):
@@ -100,10 +105,7 @@ def test_without_resume_or_a_saved_file_the_start_is_scored(library, tmp_path):
 def test_the_saved_best_version_is_restored_after_a_resume(library, tmp_path):
     path = tmp_path / "v.json"
     table = {frozenset(): 0.25, frozenset({GOOD}): 0.5, frozenset({GOOD, BAD}): 0.25}
-    first = BestVersion(library, _scorer(table), problems=4, path=path)
-    first.start()
-    library.add(GOOD)
-    first.after_step(0)
+    _first_part(library, table, path, problems=4)
     again = BestVersion(library, _scorer(table), problems=4, path=path)
     again.start(resume=True)
     library.add(BAD)
