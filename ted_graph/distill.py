@@ -237,8 +237,10 @@ def distill(
             _check_same_run(saved.values, problems, thread_id)
             resuming = True
             done_steps = saved.values.get("step", 0)
-            if saved.next:
-                graph_input = None  # resume from the last finished node
+            # resume from the last finished node; a step whose tasks all finished before
+            # the kill has an empty `next`, but its writes are still to be applied
+            if saved.next or saved.tasks:
+                graph_input = None
 
     steps = total_steps(len(problems), cfg)
     bar = tqdm(
@@ -255,6 +257,8 @@ def distill(
             student_model, library, valset, cfg,
             path=_validation_file(checkpointer, thread_id), resume=resuming,
         )  # fmt: skip
+        if best is not None:  # a kill between a step's end and its score: score it now
+            best.catch_up(done_steps)
         try:
             for namespace, mode, chunk in graph.stream(
                 graph_input,

@@ -104,6 +104,7 @@ class BestVersion:
         self.path = Path(path) if path is not None else None
         self.report: ValidationReport | None = None
         self._best: tuple[float, list[dict[str, Any]], set[str]] | None = None
+        self._resumed = False
 
     def start(self, *, resume: bool = False) -> ValidationReport:
         """Score the student alone and with the library as it is now; with ``resume`` and a
@@ -113,6 +114,7 @@ class BestVersion:
             self.report = ValidationReport.from_dict(saved["report"])
             best = saved["best"]
             self._best = (best["accuracy"], best["snapshot"], set(best["examples"]))
+            self._resumed = True
             return self.report
         without = self.score(None)
         self.report = ValidationReport(self.problems, without)
@@ -125,6 +127,17 @@ class BestVersion:
         accuracy = self.score(self.library)
         self._consider(step, accuracy)
         return accuracy
+
+    def catch_up(self, finished_steps: int) -> float | None:
+        """After a resume from ``path``: score the last finished step if the run was killed
+        between its end and its score (the library is then as that step left it, since the
+        next step's writes wait for the score). Returns the accuracy, or ``None``."""
+        if not self._resumed or self.report is None or finished_steps < 1:
+            return None
+        last = finished_steps - 1
+        if self.report.scores[-1][0] >= last:
+            return None
+        return self.after_step(last)
 
     def finish(self) -> ValidationReport:
         """Put the library back to its best version (if it is not that already)."""

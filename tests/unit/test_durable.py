@@ -133,3 +133,40 @@ def test_a_resumed_run_keeps_the_validation_scores_of_its_first_part(
     steps = [h["step"] for h in resumed.history]
     # the start and step 0 were scored before the kill; the resumed run goes on from them
     assert [s for s, _ in resumed.validation.scores] == [-1, *steps]
+
+
+def test_a_step_killed_before_its_score_is_scored_on_resume(
+    make_model, problems, tmp_path, monkeypatch
+):
+    from ted_graph.selection import BestVersion
+
+    models = []
+
+    def recording(rule):
+        models.append(make_model(rule))
+        return models[-1]
+
+    run(recording, problems, ExperienceLibrary.in_memory(), validation=1)
+    uninterrupted = sum(len(m.calls) for m in models)
+
+    models.clear()
+    library = ExperienceLibrary.in_memory()
+    real_after_step = BestVersion.after_step
+
+    def dying_after_step(self, step):
+        raise KeyboardInterrupt("killed")  # step 0 ended and was checkpointed, not scored
+
+    monkeypatch.setattr(BestVersion, "after_step", dying_after_step)
+    checkpoint = tmp_path / "run.sqlite"
+    with pytest.raises(KeyboardInterrupt):
+        run(recording, problems, library, checkpointer=checkpoint, thread_id="t", validation=1)
+    monkeypatch.setattr(BestVersion, "after_step", real_after_step)
+    resumed = run(
+        recording, problems, library, checkpointer=checkpoint, thread_id="t", validation=1
+    )
+    steps = [h["step"] for h in resumed.history]
+    assert steps == [0, 1]
+    # step 0 is scored on resume and not run again: the two parts together asked the
+    # models exactly what an uninterrupted run asks
+    assert [s for s, _ in resumed.validation.scores] == [-1, *steps]
+    assert sum(len(m.calls) for m in models) == uninterrupted
