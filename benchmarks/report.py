@@ -394,7 +394,8 @@ def section(pair_dir: Path, plots_dir: Path | None = None) -> str:
     tasks = {name: load_task(folder) for name, folder in folders.items()}
     images = plots(pair, tasks, folders, plots_dir) if plots_dir is not None else []
     s = meta["settings"]
-    commands = meta.get("commands") or [meta["command"]]
+    # a stage resumed session by session repeats its command: each is named once
+    commands = list(dict.fromkeys(meta.get("commands") or [meta["command"]]))
     held_out = (
         f"; {s['validation']} of the training problems held out for validation"
         if s.get("validation")
