@@ -230,6 +230,7 @@ def distill(
     graph_input: dict[str, Any] | None = {"trainset": problems}
     done_steps = 0
     resuming = False
+    finished: list[StepRecord] = []  # the steps a resumed run finished before
     if saver is not None:
         run_config["configurable"] = {"thread_id": thread_id}
         saved = graph.get_state(run_config)  # type: ignore[arg-type]
@@ -237,6 +238,7 @@ def distill(
             _check_same_run(saved.values, problems, thread_id)
             resuming = True
             done_steps = saved.values.get("step", 0)
+            finished = list(saved.values.get("history") or [])
             # resume from the last finished node; a step whose tasks all finished before
             # the kill has an empty `next`, but its writes are still to be applied
             if saved.next or saved.tasks:
@@ -257,8 +259,11 @@ def distill(
             student_model, library, valset, cfg,
             path=_validation_file(checkpointer, thread_id), resume=resuming,
         )  # fmt: skip
-        if best is not None:  # a kill between a step's end and its score: score it now
-            best.catch_up(done_steps)
+        # killed between a step's end and its score (the next step waits for both): the
+        # step is scored now and handed to on_step, which comes after the score
+        if best is not None and best.catch_up(done_steps) is not None:
+            if on_step is not None and finished:
+                on_step(finished[-1], library)
         try:
             for namespace, mode, chunk in graph.stream(
                 graph_input,

@@ -161,11 +161,14 @@ def test_a_step_killed_before_its_score_is_scored_on_resume(
     with pytest.raises(KeyboardInterrupt):
         run(recording, problems, library, checkpointer=checkpoint, thread_id="t", validation=1)
     monkeypatch.setattr(BestVersion, "after_step", real_after_step)
+    handed = []
     resumed = run(
-        recording, problems, library, checkpointer=checkpoint, thread_id="t", validation=1
-    )
+        recording, problems, library, checkpointer=checkpoint, thread_id="t", validation=1,
+        on_step=lambda record, lib: handed.append(record["step"]),
+    )  # fmt: skip
     steps = [h["step"] for h in resumed.history]
     assert steps == [0, 1]
+    assert handed == steps  # on_step comes after the score, so step 0 had not had it
     # step 0 is scored on resume and not run again: the two parts together asked the
     # models exactly what an uninterrupted run asks
     assert [s for s, _ in resumed.validation.scores] == [-1, *steps]
