@@ -36,6 +36,9 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=["shipped"])
     parser.add_argument("--student", default="qwen2.5-coder-0.5b")
     parser.add_argument("--teacher", default="qwen2.5-coder-1.5b")
+    parser.add_argument(
+        "--no-verify", action="store_true", help="print the teacher's rules only (no student runs)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     train, _ = split(load_dataset(f"bigbench:{args.task}"), train=40, test=150, seed=0)
@@ -66,6 +69,10 @@ def main() -> None:
             sets.append(proposal)
             names.append(variant)
     os.environ.pop("TED_GRAPH_PROMPTS", None)
+    if args.no_verify:
+        for name, rules in zip(names, sets, strict=True):
+            print(f"{name}: {rules}")
+        return
     verifier = Verifier(student, ExperienceLibrary.in_memory(), train, cfg)
     sample = verifier.near(group, cfg.verify_set)
     started = time.time()
