@@ -172,6 +172,7 @@ def distill(
     on_step: Callable[[StepRecord, ExperienceLibrary], None] | None = None,
     checkpointer: BaseCheckpointSaver | str | os.PathLike[str] | None = None,
     thread_id: str = "distill",
+    valset: Sequence[Problem] | None = None,
     **settings: Any,
 ) -> DistillResult:
     """Distil the teacher's experience into a library the student reads at inference time.
@@ -194,10 +195,13 @@ def distill(
             killed attempt left half-done are undone first (see ``docs/serving.md``).
             Calling again after the run finished returns its result without new work.
         thread_id: the run's name inside the checkpointer.
+        valset: problems to keep the library's best version on (DSPy's ``valset``), kept
+            apart from the trainset; ``None``: ``validation`` training problems are held
+            out instead (none by default).
 
-    With ``validation=m`` (a :class:`DistillConfig` field), ``m`` training problems are
-    held out; the student is scored on them alone, with the library before the run and
-    after every step, and the library ends as its best-scoring version
+    With a ``valset``, or ``validation=m`` (a :class:`DistillConfig` field: ``m`` training
+    problems held out), the student is scored on those problems alone, with the library
+    before the run and after every step, and the library ends as its best-scoring version
     (:mod:`ted_graph.selection`; ``DistillResult.validation`` has the scores). A run
     checkpointed to a file keeps them beside it (``<file>.<thread_id>.validation.json``),
     so a resumed run still compares against the library it started from; with a
@@ -216,7 +220,10 @@ def distill(
     cfg = (config or DistillConfig()).updated(
         epochs=epochs, n=n, k=k, batch_size=batch_size, **settings
     )
-    problems, valset = _hold_out(problems, cfg)
+    if valset is None:
+        problems, valset = _hold_out(problems, cfg)
+    else:
+        valset = _separate_valset(valset, problems, cfg)
     if not isinstance(library, ExperienceLibrary):
         library = ExperienceLibrary.in_memory() if library is None else ExperienceLibrary(library)
     student_model = load_chat_model(student)
@@ -321,6 +328,23 @@ def _hold_out(problems: list[Problem], cfg: DistillConfig) -> tuple[list[Problem
     held = set(order[: cfg.validation])
     return ([p for i, p in enumerate(problems) if i not in held],
             [p for i, p in enumerate(problems) if i in held])  # fmt: skip
+
+
+def _separate_valset(
+    valset: Sequence[Problem], problems: list[Problem], cfg: DistillConfig
+) -> list[Problem]:
+    if cfg.validation:
+        raise ValueError(f"pass a valset or DistillConfig.validation={cfg.validation}, not both")
+    checked = [validate_problem(p, f"valset[{i}]") for i, p in enumerate(valset)]
+    if not checked:
+        raise ValueError("valset is empty; pass None to score no validation split")
+    shared = {p["id"] for p in checked} & {p["id"] for p in problems}
+    if shared:
+        raise ValueError(
+            f"valset shares {len(shared)} problem(s) with the trainset (e.g. "
+            f"{sorted(shared)[0]!r}); validation needs problems the run does not train on"
+        )
+    return checked
 
 
 def _validation_file(

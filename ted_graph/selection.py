@@ -44,7 +44,7 @@ class ValidationReport:
     def summary(self) -> str:
         where = "as the run found it" if self.kept_step < 0 else f"after step {self.kept_step}"
         line = (
-            f"validation ({self.problems} held-out training problems): student alone "
+            f"validation ({self.problems} held-out problems): student alone "
             f"{self.without:.3f}, with the library kept ({where}) {self.kept:.3f}"
         )
         if not self.helped:

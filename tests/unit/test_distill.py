@@ -139,9 +139,28 @@ def test_validation_holds_problems_out_and_keeps_the_best_library(
     assert [s for s, _ in report.scores] == [-1, 0, 1, 2]
     # the library ends as the version that scored best (empty if none beat the start)
     assert (len(result.experiences) > 0) == (report.kept_step >= 0)
-    assert "validation (1 held-out training problems)" in result.summary()
+    assert "validation (1 held-out problems)" in result.summary()
     again = DistillResult.load(result.save(tmp_path / "run"))
     assert again.validation == report
+
+
+def test_a_valset_is_scored_and_nothing_is_held_out_of_the_trainset(make_model, teacher, problems):
+    train, valset = problems[:3], problems[3:]
+    result = distill(
+        make_model(student_rule), teacher, train, epochs=1, n=1, batch_size=1,
+        progress=False, min_similarity=0.0, valset=valset,
+    )  # fmt: skip
+    assert result.validation is not None and result.validation.problems == 1
+    assert sum(h["problems"] for h in result.history) == 3  # all three trained on
+
+
+def test_a_valset_must_be_apart_from_the_trainset(make_model, teacher, problems):
+    student = make_model(student_rule)
+    with pytest.raises(ValueError, match="shares 1 problem"):
+        distill(student, teacher, problems, progress=False, valset=problems[:1])
+    with pytest.raises(ValueError, match="not both"):
+        distill(student, teacher, problems[:3], progress=False, valset=problems[3:], validation=1)
+    assert not teacher.calls and not student.calls  # refused before any work
 
 
 def test_validation_must_leave_training_problems(make_model, teacher, problems):
