@@ -3,6 +3,7 @@
     python benchmarks/conditions.py             # 5 tasks, train 40 (10 validation), test 150
     python benchmarks/conditions.py --subset    # 1 task, train 4, test 30
     python benchmarks/conditions.py --tasks date_understanding --stages student ted
+    python benchmarks/conditions.py --dev-validation 30   # validate on the dev pool instead
 
 The default pair is the embedded one: Qwen2.5-Coder-0.5B student, Qwen2.5-Coder-1.5B
 teacher, both on llama.cpp (``--pair qwen``). ``--pair default`` with
@@ -12,6 +13,7 @@ earlier comparison, whose results are kept.
 
 For each task a seeded shuffle fixes a held-out test split (the last ``--test`` items) and
 a training split (the first ``--train``); changing ``--train`` leaves the test split alone.
+The items between them (the dev pool) are read only with ``--dev-validation``.
 Then, all on the same test items and the same student:
 
   student        the student alone
@@ -49,6 +51,7 @@ import argparse
 import json
 import logging
 import platform
+import random
 import shutil
 import sys
 import time
@@ -87,6 +90,14 @@ def task_split(task: str, train: int, test: int, seed: int) -> tuple[list, list]
     )
 
 
+def dev_pool(task: str, train: int, test: int, seed: int) -> list[dict]:
+    """The items between the training and the test split of :func:`task_split` (the dev
+    pool): no stage trains or tests on them."""
+    order = list(load_dataset(f"bigbench:{task}"))
+    random.Random(seed).shuffle(order)  # data.split's shuffle
+    return order[train : len(order) - test]
+
+
 def compression_was_idle(run: Path) -> bool:
     """Whether every compression in a run's curation.log removed, merged and rewrote
     nothing (then compression did not influence the run at all)."""
@@ -102,12 +113,13 @@ class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.models: dict[str, Any] = {}
+        self.valset: list[dict] | None = None  # the task's dev-pool validation split
         self.cfg = DistillConfig(
             epochs=args.epochs,
             n=args.rollouts,
             batch_size=args.batch_size,
             seed=args.seed,
-            validation=args.validation,
+            validation=0 if args.dev_validation else args.validation,
         )
 
     def model(self, spec: str) -> Any:
@@ -190,6 +202,7 @@ class Runner:
                 on_step=snapshot,
                 checkpointer=checkpoint,
                 thread_id="run",
+                valset=self.valset,
             )
         finally:
             for log in loggers:
@@ -232,9 +245,15 @@ class Runner:
         out = args.out / args.pair / task
         out.mkdir(parents=True, exist_ok=True)
         train, test = task_split(task, args.train, args.test, args.seed)
-        (out / "split.json").write_text(
-            json.dumps({"train": [p["id"] for p in train], "test": [p["id"] for p in test]})
+        self.valset = (
+            dev_pool(task, args.train, args.test, args.seed)[: args.dev_validation]
+            if args.dev_validation
+            else None
         )
+        ids = {"train": [p["id"] for p in train], "test": [p["id"] for p in test]}
+        if self.valset:
+            ids["validation"] = [p["id"] for p in self.valset]
+        (out / "split.json").write_text(json.dumps(ids))
         print(f"[{task}] train {len(train)}, test {len(test)} -> {out}", flush=True)
         student = self.args.student
         for stage in args.stages:
@@ -252,10 +271,11 @@ class Runner:
                 self.distill(out / "ted", args.teacher, train)
                 lib = self.library_of(out / "ted")
                 model = self.model(student)
-                self.evaluate(model, test, out / "ted-retrieved.json", library=lib)
                 if len(lib) == 0:
-                    derive(out, "ted-all.json", "student.json", "the distilled library is empty")
+                    for name in ("ted-retrieved.json", "ted-all.json"):
+                        derive(out, name, "student.json", "the distilled library is empty")
                 else:
+                    self.evaluate(model, test, out / "ted-retrieved.json", library=lib)
                     self.evaluate(model, test, out / "ted-all.json", library=lib, experiences="all")
             elif stage == "curve":
                 self.curve(out, test)
@@ -502,6 +522,14 @@ def main() -> None:
         default=10,
         help="Training problems every distillation holds out to keep its best library "
         "(DistillConfig.validation); the rest are distilled.",
+    )
+    parser.add_argument(
+        "--dev-validation",
+        type=int,
+        default=0,
+        help="Validate on this many problems of the dev pool (the items between the "
+        "training and test splits) instead, and distil all training problems "
+        "(distill(valset=...); --validation is then ignored).",
     )
     parser.add_argument("--test", type=int, default=150)
     parser.add_argument("--student", default="qwen2.5-coder-0.5b")

@@ -185,13 +185,14 @@ def serving_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
         a, r, al = (results[k].per_item() for k in ("student", "ted", "ted_all"))
         used = sum(1 for p in results["ted"].predictions if p["experience_ids"])
         # a derived result is another run's: its time is not a measurement of this one
-        all_s = (
-            "(= alone)" if getattr(results["ted_all"], "derived", None) else f"{al['seconds']:.3f}"
+        ret_s, all_s = (
+            "(= alone)" if getattr(results[k], "derived", None) else f"{x['seconds']:.3f}"
+            for k, x in (("ted", r), ("ted_all", al))
         )
         lines.append(
             f"| {task} | {a['prompt_tokens']:.0f} → {r['prompt_tokens']:.0f} → "
             f"{al['prompt_tokens']:.0f} | {r['retrieval_ms']:.1f} | {a['seconds']:.3f} → "
-            f"{r['seconds']:.3f} → {all_s} | {used}/{results['ted'].total} |"
+            f"{ret_s} → {all_s} | {used}/{results['ted'].total} |"
         )
     return lines
 
@@ -397,7 +398,9 @@ def section(pair_dir: Path, plots_dir: Path | None = None) -> str:
     # a stage resumed session by session repeats its command: each is named once
     commands = list(dict.fromkeys(meta.get("commands") or [meta["command"]]))
     held_out = (
-        f"; {s['validation']} of the training problems held out for validation"
+        f"; validation on {s['dev_validation']} problems between the training and test splits"
+        if s.get("dev_validation")
+        else f"; {s['validation']} of the training problems held out for validation"
         if s.get("validation")
         else ""
     )

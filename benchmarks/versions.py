@@ -21,21 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 
-from ted_graph import EvalResult, ExperienceLibrary, evaluate, load_chat_model, load_dataset
+from conditions import dev_pool  # benchmarks/ is on the path when this file runs
+
+from ted_graph import EvalResult, ExperienceLibrary, evaluate, load_chat_model
 from ted_graph.config import DistillConfig
 from ted_graph.stats import paired_bootstrap
 
 HERE = Path(__file__).resolve().parent
-
-
-def dev_pool(task: str, train: int, test: int, seed: int) -> list[dict]:
-    """The items between the training and the test split of ``conditions.task_split``."""
-    order = list(load_dataset(f"bigbench:{task}"))
-    random.Random(seed).shuffle(order)  # data.split's shuffle
-    return order[train : len(order) - test]
 
 
 def main() -> None:
