@@ -302,6 +302,13 @@ def cli(verbose: int) -> None:
     "step, and keep its best version (0: off).",
 )
 @click.option(
+    "--valset",
+    default=None,
+    metavar="DATASET",
+    help="Keep the library's best version on these problems instead (a dataset as for "
+    "DATASET, apart from it; --validation must then be 0).",
+)
+@click.option(
     "--group-critique",
     default=_DEFAULTS.group_critique,
     show_default=True,
@@ -383,6 +390,7 @@ def distill(
     checkpoint: Path | None,
     thread_id: str,
     generation_batch_size: int | None,
+    valset: str | None,
     **settings: Any,
 ) -> None:
     """Distil experiences from DATASET into the library.
@@ -397,6 +405,13 @@ def distill(
     from ted_graph.distill import distill as run_distill
 
     problems = _load(dataset, limit, skip_bad_rows)
+    held_out = _load(valset, None, skip_bad_rows) if valset else None
+    if held_out is not None and settings.get("validation"):
+        _fail("--valset and --validation both choose a validation split: pass one of them")
+    if held_out is not None and (
+        shared := {p["id"] for p in held_out} & {p["id"] for p in problems}
+    ):
+        _fail(f"--valset shares {len(shared)} problem(s) with DATASET (e.g. {min(shared)!r})")
     if generation_batch_size:
         settings["generation_batch_size"] = generation_batch_size
     load_student = functools.cache(lambda: _model(student, generation_batch_size))
@@ -412,6 +427,7 @@ def distill(
             library=lib,
             checkpointer=checkpoint,
             thread_id=thread_id,
+            valset=held_out,
             **settings,
         )
     except CheckpointMismatch as exc:

@@ -119,3 +119,36 @@ def test_examples_reach_distill_and_eval(monkeypatch, tmp_path):
     runner.invoke(cli, ["eval", "bigbench:object_counting", "--limit", "2", "-l", lib,
                         "--examples", "1"])  # fmt: skip
     assert seen == [0, 2, 1]
+
+
+def test_a_valset_reaches_distill_and_is_checked_before_models_load(monkeypatch, tmp_path):
+    import importlib
+
+    cli_module = importlib.import_module("ted_graph.cli")
+    distill_module = importlib.import_module("ted_graph.distill")
+    seen, loaded = [], []
+
+    def stop(student, teacher, problems, **settings):
+        seen.append([p["id"] for p in settings["valset"]])
+        raise KeyboardInterrupt  # the settings are all this test needs
+
+    monkeypatch.setattr(cli_module, "_model", lambda spec, batch_size=None: loaded.append(spec))
+    monkeypatch.setattr(distill_module, "distill", stop)
+    rows = [
+        {"id": f"p{i}", "question": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(4)
+    ]
+    train, val = tmp_path / "train.jsonl", tmp_path / "val.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in rows[:3]))
+    val.write_text(json.dumps(rows[3]) + "\n")
+    runner = CliRunner()
+    lib = str(tmp_path / "lib")
+    runner.invoke(cli, ["distill", str(train), "-l", lib, "--valset", str(val)])
+    assert seen == [["p3"]]
+    loaded.clear()
+    out = runner.invoke(cli, ["distill", str(train), "-l", lib, "--valset", str(train)])
+    assert out.exit_code != 0 and "shares 3 problem(s)" in out.output
+    out = runner.invoke(
+        cli, ["distill", str(train), "-l", lib, "--valset", str(val), "--validation", "1"]
+    )
+    assert out.exit_code != 0 and "pass one of them" in out.output
+    assert not loaded  # refused before any model loads
