@@ -258,9 +258,15 @@ class Runner:
         student = self.args.student
         for stage in args.stages:
             done = out / f"{stage}.done"
-            # examples run before ted still owe the TED + examples evaluation once ted is done
-            owed = stage == "examples" and (out / "ted" / "run" / "result.json").exists()
-            if done.exists() and not (owed and not (out / "ted-examples.json").exists()):
+            ted_done = (out / "ted" / "run" / "result.json").exists()
+            owed = (
+                # examples run before ted owe the TED + examples evaluation once ted is done
+                stage == "examples" and ted_done and not (out / "ted-examples.json").exists()
+            ) or (
+                # a finished run whose test evaluations were removed (versions.py --keep)
+                stage == "ted" and ted_done and not (out / "ted-retrieved.json").exists()
+            )
+            if done.exists() and not owed:
                 continue
             earlier = json.loads(done.read_text())["seconds"] if done.exists() else 0.0
             started = time.time() - earlier

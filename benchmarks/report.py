@@ -238,6 +238,23 @@ def resumed(run: Path) -> bool:
     return roles.exists() and bool(json.loads(roles.read_text()).get("resumed"))
 
 
+def revalidated(run: Path) -> str:
+    """How a run's served version was chosen again after it ended ("" if it was not)."""
+    roles = run / "roles.json"
+    again = json.loads(roles.read_text()).get("revalidated") if roles.exists() else None
+    if not again:
+        return ""
+    earlier = again.get("earlier") or {}
+    kept = earlier.get("kept_step", -1)
+    had = "the empty library" if kept < 0 else f"the library after step {kept}"
+    return (
+        f" (chosen after the run on {again['problems']} problems of the dev pool, between "
+        f"the training and test splits, by `{again['command']}`; the run's own "
+        f"{earlier.get('problems', '?')} validation problems had kept {had}, scoring the "
+        f"student alone {earlier.get('without', float('nan')):.2f})"
+    )
+
+
 def kept_version(record: dict[str, Any], resumed: bool = False) -> str:
     """Which version of the library the validation split kept, in words ("" without one).
 
@@ -283,7 +300,8 @@ def analysis(folders: dict[str, Path]) -> list[str]:
             f"**{task}**: {totals['critiqued']} critiques, {totals['added']} added, "
             f"{totals['updated']} updated, {totals['deleted']} deleted, {totals['rejected']} "
             f"rejected as invalid, {totals['unverified']} refused by verification"
-            f"{kept_version(ted, resumed(folder / 'ted'))}; {len(exps)} active in the library "
+            f"{kept_version(ted, resumed(folder / 'ted'))}{revalidated(folder / 'ted')}; "
+            f"{len(exps)} active in the library "
             "served. On the test split, "
             f"{sum(1 for p in mine if p['experience_ids'])}/{len(mine)} prompts retrieved at "
             f"least one; {changed} answers changed against the student alone, {fixed} "

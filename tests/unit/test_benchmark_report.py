@@ -9,6 +9,7 @@ from ted_graph.evaluate import EvalResult
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import conditions  # noqa: E402  (benchmarks/conditions.py)
 import report  # noqa: E402  (benchmarks/report.py)
+import versions  # noqa: E402  (benchmarks/versions.py)
 
 
 def result(correct_flags, experiences="none", with_exp=()):
@@ -189,3 +190,42 @@ def test_plot_links_are_relative_inside_the_repository(tmp_path):
     inside = report.ROOT / "benchmarks" / "results" / "plots" / "curve-qwen.png"
     assert report._link(inside) == "benchmarks/results/plots/curve-qwen.png"
     assert report._link(tmp_path / "p.png") == (tmp_path / "p.png").resolve().as_posix()
+
+
+def test_keep_serves_the_version_the_dev_scores_keep(tmp_path):
+    task = tmp_path / "toy"
+    run = task / "ted"
+    (run / "run").mkdir(parents=True)
+    earlier = {"problems": 10, "without": 0.2, "scores": [[-1, 0.2], [0, 0.1], [1, 0.2]],
+               "kept_step": -1}  # fmt: skip
+    (run / "run" / "result.json").write_text(json.dumps({"validation": earlier, "history": []}))
+    (run / "run" / "experiences.json").write_text(json.dumps({"experiences": []}))
+    (run / "roles.json").write_text(json.dumps({"student": "s", "resumed": True}))
+    for name in ("ted-retrieved.json", "ted-all.json", "ted-all.derived.json", "student.json"):
+        (task / name).write_text("{}")
+
+    def records(*texts):
+        return [{"id": f"e{i}", "text": t, "status": "active"} for i, t in enumerate(texts)]
+
+    steps = [(0, records("When a, b."), 0.2), (1, records("When a, b.", "When c, d."), 0.2),
+             (2, records("When e, f."), 0.1)]  # fmt: skip
+    report_ = versions.keep(run, 40, 0.125, steps, "python benchmarks/versions.py --keep")
+    # the best score, the earliest among equals: step 0 (step 1 only ties it)
+    assert report_.kept_step == 0 and report_.scores == [(-1, 0.125), (0, 0.2), (1, 0.2), (2, 0.1)]
+    served = json.loads((run / "run" / "experiences.json").read_text())["experiences"]
+    assert [e["text"] for e in served] == ["When a, b."]
+    result = json.loads((run / "run" / "result.json").read_text())
+    assert result["validation"]["problems"] == 40 and result["validation"]["kept_step"] == 0
+    roles = json.loads((run / "roles.json").read_text())
+    assert roles["revalidated"]["earlier"] == earlier and roles["student"] == "s"
+    # the earlier version's test evaluations are gone, the student's stays
+    assert sorted(p.name for p in task.glob("*.json")) == ["student.json"]
+    said = report.revalidated(run)
+    assert "40 problems of the dev pool" in said and "had kept the empty library" in said
+
+    # again (a second --keep): the run's own report stays the earlier one
+    versions.keep(run, 40, 0.3, steps, "python benchmarks/versions.py --keep")
+    again = json.loads((run / "roles.json").read_text())["revalidated"]
+    assert again["earlier"] == earlier
+    served = json.loads((run / "run" / "experiences.json").read_text())["experiences"]
+    assert served == []  # nothing beat the student alone: the empty library
