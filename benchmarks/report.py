@@ -404,6 +404,34 @@ def plots(
     return written
 
 
+def validation_setting(folders: dict[str, Path], validation: int) -> str:
+    """What each task's TED run validated on, from its own files (run.json's settings hold
+    only the last command's), as "; ..." for the header ("" without validation)."""
+    said: dict[str, list[str]] = {}
+    for task, folder in folders.items():
+        split = json.loads((folder / "split.json").read_text())
+        roles = folder / "ted" / "roles.json"
+        again = json.loads(roles.read_text()).get("revalidated") if roles.exists() else None
+        if split.get("validation"):
+            how = f"on {len(split['validation'])} problems between the training and test splits"
+        elif again:
+            how = (
+                f"on {again['earlier']['problems']} of the training problems, the served "
+                f"version chosen again after the run on {again['problems']} problems between "
+                "the training and test splits"
+            )
+        elif validation:
+            how = f"on {validation} of the training problems"
+        else:
+            continue
+        said.setdefault(how, []).append(task)
+    if not said:
+        return ""
+    if len(said) == 1:
+        return f"; validation {next(iter(said))}"
+    return "; validation " + "; ".join(f"{how} ({', '.join(t)})" for how, t in said.items())
+
+
 def section(pair_dir: Path, plots_dir: Path | None = None) -> str:
     """The BENCHMARKS.md section of one pair's results; its plots go to ``plots_dir`` (none
     when it is None)."""
@@ -415,13 +443,7 @@ def section(pair_dir: Path, plots_dir: Path | None = None) -> str:
     s = meta["settings"]
     # a stage resumed session by session repeats its command: each is named once
     commands = list(dict.fromkeys(meta.get("commands") or [meta["command"]]))
-    held_out = (
-        f"; validation on {s['dev_validation']} problems between the training and test splits"
-        if s.get("dev_validation")
-        else f"; {s['validation']} of the training problems held out for validation"
-        if s.get("validation")
-        else ""
-    )
+    held_out = validation_setting(folders, s.get("validation", 0))
     lines = [
         f"Produced by `{'`, `'.join(commands)}`, then `python benchmarks/report.py`, on "
         f"{meta['machine']}, Python {meta['python']}. Student `{s['student']}`, teacher "

@@ -229,3 +229,25 @@ def test_keep_serves_the_version_the_dev_scores_keep(tmp_path):
     assert again["earlier"] == earlier
     served = json.loads((run / "run" / "experiences.json").read_text())["experiences"]
     assert served == []  # nothing beat the student alone: the empty library
+
+
+def test_the_header_says_what_each_task_validated_on(tmp_path):
+    folders = {}
+    for task, split, roles in [
+        ("a", {"validation": ["x", "y"]}, {}),
+        ("b", {}, {"revalidated": {"problems": 40, "earlier": {"problems": 10}}}),
+        ("c", {}, {}),
+    ]:
+        folders[task] = tmp_path / task
+        (folders[task] / "ted").mkdir(parents=True)
+        (folders[task] / "split.json").write_text(json.dumps(split))
+        (folders[task] / "ted" / "roles.json").write_text(json.dumps(roles))
+    said = report.validation_setting(folders, 10)
+    assert "on 2 problems between the training and test splits (a)" in said
+    again = "on 10 of the training problems, the served version chosen again after the run on 40"
+    assert again in said
+    assert said.endswith("; on 10 of the training problems (c)")
+    assert report.validation_setting({"c": folders["c"]}, 0) == ""
+    assert report.validation_setting({"a": folders["a"]}, 10) == (
+        "; validation on 2 problems between the training and test splits"
+    )
