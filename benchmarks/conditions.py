@@ -43,6 +43,11 @@ a distillation is checkpointed (``checkpoint.sqlite`` beside its persistent libr
 goes on from its last finished step. A stage's ``.done`` file records its wall time and
 the tokens it processed. ``benchmarks/report.py`` turns the files into BENCHMARKS.md
 tables and plots.
+
+Greedy answers follow the CPU's kernels, and sessions may run on different CPUs: every
+evaluation notes its CPU in ``machines.json``, and a stage that evaluated the student with
+something on another CPU than ``student.json``'s also evaluates the student alone there
+(``student@<cpu>.json``), which the report compares it with.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ import json
 import logging
 import platform
 import random
+import re
 import shutil
 import sys
 import time
@@ -161,8 +167,25 @@ class Runner:
             **kw,
         )
         result.save(path)
+        record_machine(path)
         print(f"  {path.stem}: {result}  [{result.seconds:.0f}s]", flush=True)
         return result
+
+    def alone_here(self, out: Path, test: list[dict], stage: str) -> None:
+        """Greedy decoding follows the CPU's kernels (on geometric_shapes 18 of 48 answers
+        of the student alone matched between an AVX2 and an AVX-512 machine), so a
+        condition is compared with the student alone on the same kind of CPU: when
+        ``stage`` evaluated on this machine and ``student.json`` came from another, the
+        student alone is evaluated here too, into ``student@<machine>.json``."""
+        here = cpu_kind()
+        if machine_of(out, "student.json") in ("", here):
+            return
+        evals = [
+            name for name in STAGE_FILES[stage][0]
+            if (out / name).exists() and not (out / name.replace(".json", ".derived.json")).exists()
+        ]  # fmt: skip
+        if any(machine_of(out, name) == here for name in evals):
+            self.evaluate(self.model(self.args.student), test, out / alone_file(here))
 
     def distill(
         self, folder: Path, teacher_spec: str, train: list[dict], **changes: Any
@@ -267,6 +290,8 @@ class Runner:
                 stage == "ted" and ted_done and not (out / "ted-retrieved.json").exists()
             )
             if done.exists() and not owed:
+                if stage in SAME_MACHINE:
+                    self.alone_here(out, test, stage)
                 continue
             earlier = json.loads(done.read_text())["seconds"] if done.exists() else 0.0
             started = time.time() - earlier
@@ -330,6 +355,8 @@ class Runner:
             seconds = round(time.time() - started, 1)
             record = {"seconds": seconds, **stage_tokens(out, stage), "machine": cpu_kind()}
             done.write_text(json.dumps(record))
+            if stage in SAME_MACHINE:
+                self.alone_here(out, test, stage)
 
     def curve(self, out: Path, test: list[dict]) -> None:
         """Held-out accuracy after each distillation step of the ``ted`` run."""
@@ -453,6 +480,43 @@ STAGE_FILES = {
     "finetune": (["finetune-base.json", "finetune.json"], []),
     "examples": (["examples.json", "ted-examples.json"], []),
 }
+
+
+# stages whose evaluations are compared with the student alone on the llama.cpp backend
+SAME_MACHINE = ("ted", "unverified", "examples", "no_teacher", "no_compression")
+
+
+def alone_file(machine: str) -> str:
+    """The file of the student alone evaluated on ``machine`` when ``student.json`` was
+    evaluated on another: ``student@amd-epyc-avx-512.json``."""
+    return f"student@{re.sub(r'[^a-z0-9]+', '-', machine.lower()).strip('-')}.json"
+
+
+def record_machine(path: Path) -> None:
+    """Note in ``machines.json`` beside it the CPU an evaluation ran on."""
+    ledger = path.parent / "machines.json"
+    known = json.loads(ledger.read_text()) if ledger.exists() else {}
+    known[path.name] = cpu_kind()
+    ledger.write_text(json.dumps(known, indent=1, sort_keys=True))
+
+
+def machine_of(out: Path, name: str) -> str:
+    """The CPU the evaluation ``out/name`` ran on: from ``machines.json``; for results
+    from before it, the machine of the stage that wrote them (its ``.done``); a derived
+    result's is its source's; "" when unknown."""
+    derived = out / name.replace(".json", ".derived.json")
+    if derived.exists():
+        source = json.loads(derived.read_text()).get("same_as", "")
+        if source.endswith(".json") and source != name:
+            return machine_of(out, source)
+    ledger = out / "machines.json"
+    if ledger.exists() and name in (known := json.loads(ledger.read_text())):
+        return known[name]
+    for stage, (evals, _) in STAGE_FILES.items():
+        done = out / f"{stage}.done"
+        if name in evals and done.exists():
+            return json.loads(done.read_text()).get("machine", "")
+    return ""
 
 
 def cpu_kind() -> str:

@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from conditions import machine_of  # benchmarks/ is on the path when this file runs
+
 from ted_graph import EvalResult
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +49,13 @@ def load_task(folder: Path) -> dict[str, EvalResult]:
             results[key].derived = (  # type: ignore[attr-defined]
                 json.loads(derived.read_text()) if derived.exists() else None
             )
+            results[key].machine = machine_of(folder, name)  # type: ignore[attr-defined]
+    # the student alone again on another CPU, for the conditions evaluated there
+    for path in sorted(folder.glob("student@*.json")):
+        alone = EvalResult.load(path)
+        alone.derived = None  # type: ignore[attr-defined]
+        alone.machine = machine_of(folder, path.name)  # type: ignore[attr-defined]
+        results[f"student@{alone.machine}"] = alone
     return results
 
 
@@ -71,11 +80,32 @@ def pct(x: float) -> str:
 
 
 def baseline_of(key: str, results: dict[str, EvalResult]) -> str:
-    """The condition a result is compared with: the student alone, except the fine-tuned
-    model, which is compared with its own untrained copy (same backend) when that ran."""
+    """The condition a result is compared with: the student alone, on the same kind of CPU
+    when the result ran on another than ``student.json`` and the student alone ran there
+    too (greedy answers follow the CPU's kernels); the fine-tuned model is compared with
+    its own untrained copy (same backend) when that ran."""
     if key == "finetune" and "finetune_base" in results:
         return "finetune_base"
+    mine, alone = _machine(results.get(key)), _machine(results.get("student"))
+    if mine and alone and mine != alone and f"student@{mine}" in results:
+        return f"student@{mine}"
     return "student"
+
+
+def _machine(result: EvalResult | None) -> str:
+    return getattr(result, "machine", "") if result is not None else ""
+
+
+def against(key: str, base_key: str, results: dict[str, EvalResult]) -> str:
+    """What a Δ is taken against, when it is not the student alone as the table shows it."""
+    if base_key == "finetune_base":
+        return " (against the same weights untrained)"
+    if base_key.startswith("student@"):
+        return f" (against the student alone on the same CPU: {base_key.removeprefix('student@')})"
+    mine, alone = _machine(results.get(key)), _machine(results.get("student"))
+    if mine and alone and mine != alone:
+        return f" (the student alone ran on another CPU: {alone}, this on {mine})"
+    return ""
 
 
 def stage_table(folders: dict[str, Path]) -> list[str]:
@@ -115,8 +145,15 @@ def accuracy_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
             if key != "student" and base is not None:
                 diff, dlo, dhi = r.compare(base)
                 cell += f"<br>Δ {diff:+.3f} [{dlo:+.3f}, {dhi:+.3f}]"
-                if base_key != "student":
-                    cell += " (against the same weights untrained)"
+                cell += against(key, base_key, results)
+            if key == "student":
+                for other, alone in results.items():
+                    if other.startswith("student@"):
+                        lo, hi = alone.interval
+                        cell += (
+                            f"<br>on {_machine(alone)}: {pct(alone.accuracy)} "
+                            f"[{pct(lo)}, {pct(hi)}]"
+                        )
             if r.derived and r.derived.get("same_as") == "ted":
                 cell += "<br>(the TED run: its compressions changed nothing)"
             elif r.derived:
@@ -137,7 +174,7 @@ def cost_table(folders: dict[str, Path]) -> list[str]:
         results = load_task(folder)
         ted = run_record(folder, "ted")
         ft_path = folder / "finetune-cost.json"
-        base = results.get("student")
+        base = results.get(baseline_of("ted", results))
         ted_s = None
         if ted is not None:
             usage = ted.get("usage", {})
@@ -291,7 +328,7 @@ def analysis(folders: dict[str, Path]) -> list[str]:
             continue
         totals = write_totals(ted)
         exps = experiences(folder, "ted")
-        base = {p["id"]: p for p in results["student"].predictions}
+        base = {p["id"]: p for p in results[baseline_of("ted", results)].predictions}
         mine = results["ted"].predictions
         fixed = sum(1 for p in mine if p["correct"] and not base[p["id"]]["correct"])
         broke = sum(1 for p in mine if not p["correct"] and base[p["id"]]["correct"])
@@ -304,7 +341,8 @@ def analysis(folders: dict[str, Path]) -> list[str]:
             f"{len(exps)} active in the library "
             "served. On the test split, "
             f"{sum(1 for p in mine if p['experience_ids'])}/{len(mine)} prompts retrieved at "
-            f"least one; {changed} answers changed against the student alone, {fixed} "
+            f"least one; {changed} answers changed against the student alone"
+            f"{against('ted', baseline_of('ted', results), results)}, {fixed} "
             f"wrong → right and {broke} right → wrong."
         )
         alone = run_record(folder, "no_teacher")

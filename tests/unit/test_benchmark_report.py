@@ -251,3 +251,55 @@ def test_the_header_says_what_each_task_validated_on(tmp_path):
     assert report.validation_setting({"a": folders["a"]}, 10) == (
         "; validation on 2 problems between the training and test splits"
     )
+
+
+def test_a_condition_is_compared_with_the_student_alone_on_its_own_cpu(tmp_path, monkeypatch):
+    task = tmp_path / "toy"
+    task.mkdir()
+    (task / "split.json").write_text("{}")
+    (task / "student.done").write_text(json.dumps({"seconds": 1, "machine": "Old, AVX2"}))
+    here = "New CPU, AVX-512"
+    alone_old = [i % 4 == 0 for i in range(20)]  # 5/20, on the old CPU
+    alone_new = [i % 2 == 0 for i in range(20)]  # 10/20 here
+    ted = [i % 2 == 0 or i == 1 for i in range(20)]  # 11/20 here: +1 against the same CPU
+    result(alone_old).save(task / "student.json")  # from before machines.json: its .done
+    monkeypatch.setattr(conditions, "cpu_kind", lambda: here)
+    for flags, name in ((ted, "ted-retrieved.json"), (alone_new, conditions.alone_file(here))):
+        result(flags, "retrieved").save(task / name)
+        conditions.record_machine(task / name)
+    result(alone_old).save(task / "ted-all.json")  # an empty library: the student's result
+    (task / "ted-all.derived.json").write_text(
+        json.dumps({"same_as": "student.json", "reason": "the distilled library is empty"})
+    )
+    assert conditions.alone_file(here) == "student@new-cpu-avx-512.json"
+    assert conditions.machine_of(task, "student.json") == "Old, AVX2"
+    assert conditions.machine_of(task, "ted-retrieved.json") == here
+    assert conditions.machine_of(task, "ted-all.json") == "Old, AVX2"  # its source's
+    assert conditions.machine_of(task, "teacher.json") == ""
+
+    results = report.load_task(task)
+    assert report.baseline_of("ted", results) == f"student@{here}"
+    assert report.baseline_of("ted_all", results) == "student"
+    table = "\n".join(report.accuracy_table({"toy": results}))
+    assert "Δ +0.050" in table and f"(against the student alone on the same CPU: {here})" in table
+    assert f"<br>on {here}: 0.500" in table  # the student alone's row shows both CPUs
+
+
+def test_alone_here_evaluates_the_student_alone_once_per_cpu(tmp_path, monkeypatch):
+    out = tmp_path / "toy"
+    out.mkdir()
+    (out / "student.done").write_text(json.dumps({"seconds": 1, "machine": "Old"}))
+    result([True, False]).save(out / "student.json")
+    result([True, True]).save(out / "ted-retrieved.json")
+    (out / "ted.done").write_text(json.dumps({"seconds": 1, "machine": "New"}))
+    monkeypatch.setattr(conditions, "cpu_kind", lambda: "New")
+    runner = conditions.Runner.__new__(conditions.Runner)
+    calls = []
+    runner.model = lambda spec: spec
+    runner.args = type("Args", (), {"student": "s"})()
+    runner.evaluate = lambda model, test, path, **kw: calls.append(path.name)
+    runner.alone_here(out, [], "ted")
+    assert calls == ["student@new.json"]
+    monkeypatch.setattr(conditions, "cpu_kind", lambda: "Old")  # student.json's own CPU
+    runner.alone_here(out, [], "ted")
+    assert calls == ["student@new.json"]
