@@ -274,8 +274,14 @@ class Runner:
             else None
         )
         ids = {"train": [p["id"] for p in train], "test": [p["id"] for p in test]}
+        previous = (
+            json.loads((out / "split.json").read_text()) if (out / "split.json").exists() else {}
+        )
         if self.valset:
             ids["validation"] = [p["id"] for p in self.valset]
+        elif previous.get("validation") and (out / "ted" / "run" / "result.json").exists():
+            # a later invocation without --dev-validation: the finished run validated on these
+            ids["validation"] = previous["validation"]
         (out / "split.json").write_text(json.dumps(ids))
         print(f"[{task}] train {len(train)}, test {len(test)} -> {out}", flush=True)
         student = self.args.student
