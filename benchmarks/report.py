@@ -269,16 +269,20 @@ def write_totals(record: dict[str, Any]) -> dict[str, int]:
     return {k: sum(int(h.get(k, 0)) for h in record["history"]) for k in keys}
 
 
+def roles_of(run: Path) -> dict[str, Any]:
+    """A distillation run's roles.json (models, resumed, revalidated); {} without one."""
+    roles = run / "roles.json"
+    return json.loads(roles.read_text()) if roles.exists() else {}
+
+
 def resumed(run: Path) -> bool:
     """Whether a distillation run was resumed after an interruption (its roles.json)."""
-    roles = run / "roles.json"
-    return roles.exists() and bool(json.loads(roles.read_text()).get("resumed"))
+    return bool(roles_of(run).get("resumed"))
 
 
 def revalidated(run: Path) -> str:
     """How a run's served version was chosen again after it ended ("" if it was not)."""
-    roles = run / "roles.json"
-    again = json.loads(roles.read_text()).get("revalidated") if roles.exists() else None
+    again = roles_of(run).get("revalidated")
     if not again:
         return ""
     earlier = again.get("earlier") or {}
@@ -448,8 +452,7 @@ def validation_setting(folders: dict[str, Path], validation: int) -> str:
     said: dict[str, list[str]] = {}
     for task, folder in folders.items():
         split = json.loads((folder / "split.json").read_text())
-        roles = folder / "ted" / "roles.json"
-        again = json.loads(roles.read_text()).get("revalidated") if roles.exists() else None
+        again = roles_of(folder / "ted").get("revalidated")
         if split.get("validation"):
             how = f"on {len(split['validation'])} problems between the training and test splits"
         elif again:
