@@ -8,6 +8,7 @@ from ted_graph.evaluate import EvalResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import conditions  # noqa: E402  (benchmarks/conditions.py)
+import advice  # noqa: E402  (benchmarks/advice.py)
 import report  # noqa: E402  (benchmarks/report.py)
 import versions  # noqa: E402  (benchmarks/versions.py)
 
@@ -303,3 +304,14 @@ def test_alone_here_evaluates_the_student_alone_once_per_cpu(tmp_path, monkeypat
     monkeypatch.setattr(conditions, "cpu_kind", lambda: "Old")  # student.json's own CPU
     runner.alone_here(out, [], "ted")
     assert calls == ["student@new.json"]
+
+
+def test_advice_pairs_the_advised_answers_with_the_student_alone_by_item():
+    alone = result([True, True, False, False])
+    advised = result([False, True, True, False])
+    advised.predictions[3]["prediction"] = None  # wrong either way, and unparsed
+    advised.predictions.reverse()  # pairing goes by id, not by position
+    summary = advice.compare(alone, advised)
+    assert (summary["fixed"], summary["broken"]) == (1, 1)  # q2 fixed, q0 broken
+    assert summary["delta"] == 0.0 and summary["low"] <= 0.0 <= summary["high"]
+    assert (summary["unparsed_alone"], summary["unparsed_advised"]) == (0, 1)
