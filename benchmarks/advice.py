@@ -62,7 +62,9 @@ def main() -> None:
             return EvalResult.load(path)
         if not models:
             models["student"] = load_chat_model(args.student)
-        result = evaluate(models["student"], problems, library=library, experiences="all", desc=name)
+        result = evaluate(
+            models["student"], problems, library=library, experiences="all", desc=name
+        )
         result.save(path)
         return result
 

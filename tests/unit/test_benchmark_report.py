@@ -7,8 +7,8 @@ from pathlib import Path
 from ted_graph.evaluate import EvalResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import conditions  # noqa: E402  (benchmarks/conditions.py)
 import advice  # noqa: E402  (benchmarks/advice.py)
+import conditions  # noqa: E402  (benchmarks/conditions.py)
 import report  # noqa: E402  (benchmarks/report.py)
 import versions  # noqa: E402  (benchmarks/versions.py)
 
