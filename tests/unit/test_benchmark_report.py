@@ -315,3 +315,16 @@ def test_advice_pairs_the_advised_answers_with_the_student_alone_by_item():
     assert (summary["fixed"], summary["broken"]) == (1, 1)  # q2 fixed, q0 broken
     assert summary["delta"] == 0.0 and summary["low"] <= 0.0 <= summary["high"]
     assert (summary["unparsed_alone"], summary["unparsed_advised"]) == (0, 1)
+
+
+def test_a_stage_resumed_across_invocations_shows_the_time_of_its_parts(tmp_path):
+    folder = tmp_path / "object_counting"
+    (folder / "ted" / "run").mkdir(parents=True)
+    (folder / "ted.done").write_text(json.dumps({"seconds": 10.0, "machine": "cpu"}))
+    result([True]).save(folder / "ted-retrieved.json")  # 10 s of evaluation
+    (folder / "ted" / "run" / "result.json").write_text(json.dumps({"seconds": 100.0}))
+    (folder / "student.done").write_text(json.dumps({"seconds": 12.0, "machine": "cpu"}))
+    result([True]).save(folder / "student.json")  # its own 10 s, inside the 12
+    rows = report.stage_table({"object_counting": folder})
+    assert "| ted | 110 (the last of several invocations: 10) |" in "\n".join(rows)
+    assert "| student | 12 |" in "\n".join(rows)
