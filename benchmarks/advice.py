@@ -12,7 +12,7 @@ by hand for the measurement, never shipped) injected whole into every prompt, gr
 bootstrap interval, answers fixed and broken, and unparsed answers.
 
 Each evaluation is saved under ``--out/<student>/<task>/`` and kept when the script runs
-again (``alone.json`` is shared by every tag of a task and range).
+again (``alone-<from>-<to>.json`` is shared by every lesson set of a task and range).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
 def compare(alone: EvalResult, advised: EvalResult) -> dict:
     """Accuracies, the paired difference and the answers that moved."""
     before = {p["id"]: p for p in alone.predictions}
-    after = [p for p in advised.predictions]
+    after = list(advised.predictions)
     a = [before[p["id"]]["correct"] for p in after]
     b = [p["correct"] for p in after]
     delta, low, high = paired_bootstrap(a, b)
