@@ -18,13 +18,13 @@ again (``alone-<from>-<to>.json`` is shared by every lesson set of a task and ra
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
 from conditions import dev_pool  # benchmarks/ is on the path when this file runs
 
 from ted_graph import EvalResult, ExperienceLibrary, evaluate, load_chat_model
-from ted_graph.stats import paired_bootstrap
 
 HERE = Path(__file__).resolve().parent
 
@@ -54,17 +54,13 @@ def main() -> None:
     problems = pool[lo:hi]
     out = args.out / args.student / args.task
     out.mkdir(parents=True, exist_ok=True)
-    models: dict[str, object] = {}  # loaded when an evaluation is not saved yet
+    student = functools.cache(lambda: load_chat_model(args.student))  # loaded when needed
 
     def score(name: str, library: ExperienceLibrary | None) -> EvalResult:
         path = out / f"{name}-{lo}-{hi}.json"
         if path.exists():
             return EvalResult.load(path)
-        if not models:
-            models["student"] = load_chat_model(args.student)
-        result = evaluate(
-            models["student"], problems, library=library, experiences="all", desc=name
-        )
+        result = evaluate(student(), problems, library=library, experiences="all", desc=name)
         result.save(path)
         return result
 
@@ -88,11 +84,11 @@ def main() -> None:
 
 def compare(alone: EvalResult, advised: EvalResult) -> dict:
     """Accuracies, the paired difference and the answers that moved."""
-    before = {p["id"]: p for p in alone.predictions}
-    after = list(advised.predictions)
-    a = [before[p["id"]]["correct"] for p in after]
+    before = {p["id"]: p["correct"] for p in alone.predictions}
+    after = advised.predictions
+    a = [before[p["id"]] for p in after]
     b = [p["correct"] for p in after]
-    delta, low, high = paired_bootstrap(a, b)
+    delta, low, high = advised.compare(alone)
     return {
         "alone": alone.accuracy,
         "advised": advised.accuracy,

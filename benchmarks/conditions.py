@@ -180,11 +180,8 @@ class Runner:
         here = cpu_kind()
         if machine_of(out, "student.json") in ("", here):
             return
-        evals = [
-            name for name in STAGE_FILES[stage][0]
-            if (out / name).exists() and not (out / name.replace(".json", ".derived.json")).exists()
-        ]  # fmt: skip
-        if any(machine_of(out, name) == here for name in evals):
+        evals, _ = stage_outputs(out, stage)
+        if any(machine_of(out, path.name) == here for path in evals):
             self.evaluate(self.model(self.args.student), test, out / alone_file(here))
 
     def distill(
@@ -544,26 +541,34 @@ def cpu_kind() -> str:
     return ", ".join([name, *units[:1]])
 
 
-def stage_tokens(out: Path, stage: str) -> dict[str, int]:
-    """Tokens a stage processed: its evaluations' and its distillation's, prompts and
-    completions (a result another stage produced and this one reused is not counted)."""
+def stage_outputs(out: Path, stage: str) -> tuple[list[Path], list[Path]]:
+    """A stage's own evaluation files and its distillation runs' ``result.json``, those
+    that exist (a result another stage produced and this one reused is not its own)."""
     evals, runs = STAGE_FILES.get(stage, ([], []))
     if stage == "curve":
         evals = [str(p.relative_to(out)) for p in sorted((out / "curve").glob("step-*.json"))]
-    evaluation = 0
-    for name in evals:
-        path = out / name
-        if path.exists() and not path.with_name(path.stem + ".derived.json").exists():
-            evaluation += sum(
-                p["prompt_tokens"] + p["completion_tokens"]
-                for p in json.loads(path.read_text())["predictions"]
-            )
+    own = [
+        out / name
+        for name in evals
+        if (out / name).exists() and not (out / name.replace(".json", ".derived.json")).exists()
+    ]
+    results = [out / run / "run" / "result.json" for run in runs]
+    return own, [path for path in results if path.exists()]
+
+
+def stage_tokens(out: Path, stage: str) -> dict[str, int]:
+    """Tokens a stage processed: its evaluations' and its distillation's, prompts and
+    completions (a result another stage produced and this one reused is not counted)."""
+    evals, runs = stage_outputs(out, stage)
+    evaluation = sum(
+        p["prompt_tokens"] + p["completion_tokens"]
+        for path in evals
+        for p in json.loads(path.read_text())["predictions"]
+    )
     distillation = 0
-    for run in runs:
-        path = out / run / "run" / "result.json"
-        if path.exists():
-            usage = json.loads(path.read_text()).get("usage", {})
-            distillation += sum(u.get("total_tokens", 0) for u in usage.values())
+    for path in runs:
+        usage = json.loads(path.read_text()).get("usage", {})
+        distillation += sum(u.get("total_tokens", 0) for u in usage.values())
     if stage == "examples" and (out / "examples-cost.json").exists():
         cost = json.loads((out / "examples-cost.json").read_text())
         distillation += sum(

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conditions import STAGE_FILES, machine_of  # benchmarks/ is on the path when this file runs
+from conditions import machine_of, stage_outputs  # benchmarks/ is on the path when this file runs
 
 from ted_graph import EvalResult
 
@@ -133,17 +133,8 @@ def stage_table(folders: dict[str, Path]) -> list[str]:
 def stage_parts_seconds(out: Path, stage: str) -> float:
     """Seconds of a stage's own evaluations and distillation runs, summed (models' loading
     and the stage's other work aside): what a stage resumed across invocations took."""
-    evals, runs = STAGE_FILES.get(stage, ([], []))
-    total = 0.0
-    for name in evals:
-        path = out / name
-        if path.exists() and not path.with_name(path.stem + ".derived.json").exists():
-            total += float(json.loads(path.read_text()).get("seconds", 0.0))
-    for run in runs:
-        path = out / run / "run" / "result.json"
-        if path.exists():
-            total += float(json.loads(path.read_text()).get("seconds", 0.0))
-    return total
+    evals, runs = stage_outputs(out, stage)
+    return sum(float(json.loads(path.read_text()).get("seconds", 0.0)) for path in evals + runs)
 
 
 def accuracy_table(tasks: dict[str, dict[str, EvalResult]]) -> list[str]:
