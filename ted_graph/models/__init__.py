@@ -95,7 +95,8 @@ def load_chat_model(
     * ``llamacpp:<spec>``: llama.cpp on the quantized GGUF weights with continuous
       batching (:class:`ChatLlamaCppBatched`), the fast path on CPUs. Needs the
       ``llamacpp`` extra. Keyword arguments go to :func:`load_llamacpp_chat_model`
-      (``n_parallel``, ``seq_tokens``, ``n_threads``, ``quantization``, ``max_new_tokens``).
+      (``n_parallel``, ``seq_tokens``, ``n_threads``, ``quantization``, ``placement``,
+      ``max_new_tokens``).
     * ``transformers:<spec>`` (or ``hf:<spec>``): transformers, for GPUs and as the
       reference. Keyword arguments go to :func:`load_local_chat_model` (``device``,
       ``dtype``, ``quantize``, ``max_new_tokens``).

@@ -25,6 +25,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
+from ted_graph.models.llamacpp_cpu import Placement
 from ted_graph.models.llamacpp_engine import LlamaEngine, SamplingParams
 
 __all__ = [
@@ -47,10 +48,15 @@ def llamacpp_available() -> bool:
 
 
 def engine_for(
-    model_path: str, n_ctx: int, n_parallel: int, n_batch: int, n_threads: int | None
+    model_path: str,
+    n_ctx: int,
+    n_parallel: int,
+    n_batch: int,
+    n_threads: int | None,
+    placement: Placement | None = None,
 ) -> LlamaEngine:
     """The process-wide engine for these settings (models load once per process)."""
-    key = (str(Path(model_path).resolve()), n_ctx, n_parallel, n_batch, n_threads)
+    key = (str(Path(model_path).resolve()), n_ctx, n_parallel, n_batch, n_threads, placement)
     with _ENGINES_GUARD:
         engine = _ENGINES.get(key)
         if engine is None:
@@ -62,6 +68,7 @@ def engine_for(
                 n_parallel=n_parallel,
                 n_batch=n_batch,
                 n_threads=n_threads,
+                placement=placement,
             )
         return engine
 
@@ -102,11 +109,16 @@ class ChatLlamaCppBatched(BaseChatModel):
     temperature: float = 0.0
     """0 decodes greedily."""
     top_p: float = 0.95
-    top_k: int = 0
+    top_k: int = 64
+    """Candidates kept before the ``top_p`` cut (0: all); see :class:`SamplingParams`."""
     repetition_penalty: float = 1.0
     seed: int | None = None
     n: int = Field(default=1, ge=1)
     """Completions per prompt."""
+    placement: Placement | None = None
+    """Where llama.cpp keeps the weights (``"auto"``, ``"llama.cpp"``, ``"repack"``,
+    ``"plain"``; default ``$TED_LLAMACPP_WEIGHTS``, else ``"auto"``); see
+    :mod:`ted_graph.models.llamacpp_cpu`."""
 
     _engine: LlamaEngine | None = PrivateAttr(default=None)
     _formatter: Any = PrivateAttr(default=None)
@@ -128,6 +140,7 @@ class ChatLlamaCppBatched(BaseChatModel):
                 self.n_parallel,
                 self.n_batch,
                 self.n_threads,
+                self.placement,
             )
         return self._engine
 
@@ -276,6 +289,7 @@ def load_llamacpp_chat_model(
     n_batch: int = 512,
     n_threads: int | None = None,
     quantization: str | None = None,
+    placement: Placement | None = None,
 ) -> ChatLlamaCppBatched:
     """A packaged model, local ``.gguf`` file or hub ``org/name/file.gguf`` on llama.cpp.
 
@@ -289,6 +303,8 @@ def load_llamacpp_chat_model(
         n_threads: CPU threads (default: all usable cores).
         quantization: ``None`` runs the weights as shipped; ``"q4_0"`` or ``"q8_0"``
             requantize them once (see :func:`requantize`).
+        placement: where llama.cpp keeps the weights (default ``$TED_LLAMACPP_WEIGHTS``,
+            else ``"auto"``); see :mod:`ted_graph.models.llamacpp_cpu`.
     """
     if not llamacpp_available():
         raise ImportError(
@@ -307,4 +323,5 @@ def load_llamacpp_chat_model(
         n_batch=n_batch,
         n_threads=n_threads,
         max_tokens=max_new_tokens,
+        placement=placement,
     )

@@ -62,3 +62,18 @@ def test_a_cpu_model_holds_the_shared_lock_for_each_forward_pass_only():
     with pytest.raises(ValueError):
         model(torch.ones(1), scale=0)
     assert seen == [True, True] and not CPU_COMPUTE.locked()  # released after a failure too
+
+
+def test_llamacpp_samples_from_the_same_candidates_by_default():
+    """Both backends keep the SAMPLE_TOP_K likeliest tokens before the nucleus cut (without
+    it llama.cpp sorts the whole vocabulary at every sampled step)."""
+    from ted_graph.models.llamacpp import ChatLlamaCppBatched
+    from ted_graph.models.llamacpp_engine import SamplingParams
+    from ted_graph.models.local_generation import SAMPLE_TOP_K, TOP_P
+
+    assert (SamplingParams().top_k, SamplingParams().top_p) == (SAMPLE_TOP_K, TOP_P)
+    model = ChatLlamaCppBatched(model_path="unused.gguf", placement="plain")
+    assert model.sampling(temperature=0.7).top_k == SAMPLE_TOP_K
+    assert model.sampling(top_k=0).top_k == 0  # a call can still switch it off
+    with pytest.raises(ValueError):
+        ChatLlamaCppBatched(model_path="unused.gguf", placement="fast")
