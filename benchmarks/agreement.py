@@ -9,6 +9,9 @@ bundled ``object_counting`` and ``logical_deduction`` tasks, half each) gets the
 prompt TED uses, is decoded greedily, and its answer extracted. Reported: how many
 extracted answers agree, accuracy under each backend, and the wall time of each.
 With ``--requantize q4_0`` a third column runs the requantized llama.cpp weights.
+``--placements`` runs the shipped weights once per llama.cpp weight placement
+(:mod:`ted_graph.models.llamacpp_cpu`); with ``--skip-transformers`` (the float32 1.5B is
+slow on a CPU) the first placement is the reference the others are compared with.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 from ted_graph.answers import extract_answer, is_correct
 from ted_graph.data import load_dataset, split
 from ted_graph.models import generate, load_llamacpp_chat_model, load_local_chat_model
+from ted_graph.models.llamacpp_cpu import PLACEMENTS
 from ted_graph.prompting import student_messages
 
 
@@ -49,23 +53,34 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--max-tokens", type=int, default=256)
     parser.add_argument("--requantize", choices=["q4_0", "q8_0"])
+    parser.add_argument("--placements", nargs="+", choices=PLACEMENTS, default=["auto"])
+    parser.add_argument("--skip-transformers", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/agreement.json"))
     args = parser.parse_args()
     items = fixed_items(args.items)
     report: dict[str, Any] = {"items": [p["id"] for p in items], "models": {}}
-    print("| model | backend | accuracy | agrees with transformers | seconds |")
+
+    def llamacpp_name(placement: str) -> str:
+        return "llama.cpp" if args.placements == ["auto"] else f"llama.cpp {placement}"
+
+    reference_name = (
+        llamacpp_name(args.placements[0]) if args.skip_transformers else "transformers fp32"
+    )
+    report["reference"] = reference_name
+    print(f"| model | backend | accuracy | agrees with {reference_name} | seconds |")
     print("|---|---|---:|---:|---:|")
     for spec in args.models:
-        backends = {
-            "transformers fp32": load_local_chat_model(spec, quantize="none"),
-            "llama.cpp": load_llamacpp_chat_model(spec),
-        }
+        backends: dict[str, Any] = {}
+        if not args.skip_transformers:
+            backends["transformers fp32"] = load_local_chat_model(spec, quantize="none")
+        for placement in args.placements:
+            backends[llamacpp_name(placement)] = load_llamacpp_chat_model(spec, placement=placement)
         if args.requantize:
             backends[f"llama.cpp {args.requantize}"] = load_llamacpp_chat_model(
                 spec, quantization=args.requantize
             )
         results = {name: answers(model, items, args.max_tokens) for name, model in backends.items()}
-        reference = results["transformers fp32"][0]
+        reference = results[reference_name][0]
         report["models"][spec] = {}
         for name, (preds, seconds) in results.items():
             correct = sum(

@@ -1,7 +1,7 @@
 """Where a distillation run's time goes: student, teacher, embedding, Chroma, the rest.
 
-    python benchmarks/breakdown.py                       # logical_deduction, 8 problems
-    python benchmarks/breakdown.py --task object_counting --train 8
+    python benchmarks/breakdown.py                       # object_counting, 8 problems
+    python benchmarks/breakdown.py --task logical_deduction --train 8
 
 Runs one distillation with the settings of ``benchmarks/conditions.py`` and records the
 start and end of every model generation (``track_usage``), every call of the
@@ -9,12 +9,16 @@ sentence-transformers embedder, and every library call (Chroma plus the library'
 bookkeeping). Problems run concurrently, so per-category times overlap: the table gives
 each category's *busy* time (the union of its intervals) and the orchestration overhead,
 the part of the wall time during which none of them was running (LangGraph scheduling,
-prompt rendering, answer parsing, Python glue).
+prompt rendering, answer parsing, Python glue). For llama.cpp models it also records each
+engine's prefill and decode tokens and seconds. ``--placement`` and ``--top-k`` change
+those engines' weight placement and sampling (to measure a step before and after a change
+of the defaults).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import platform
@@ -26,7 +30,15 @@ from typing import Any
 
 from ted_graph import ExperienceLibrary, distill, load_dataset
 from ted_graph.embeddings import SentenceTransformerEmbedding
-from ted_graph.models import load_chat_model, model_name, track_usage
+from ted_graph.models import (
+    DEFAULT_STUDENT,
+    DEFAULT_TEACHER,
+    ChatLlamaCppBatched,
+    load_chat_model,
+    model_name,
+    track_usage,
+)
+from ted_graph.models.llamacpp_cpu import PLACEMENTS
 from ted_graph.models.usage import busy_seconds
 
 HERE = Path(__file__).resolve().parent
@@ -69,14 +81,18 @@ class Timeline:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--task", default="logical_deduction")
+    parser.add_argument("--task", default="object_counting")
     parser.add_argument("--train", type=int, default=8)
-    parser.add_argument("--student", default="transformers:smollm2-135m")
-    parser.add_argument("--teacher", default="qwen2.5-coder-0.5b")
+    parser.add_argument("--student", default=DEFAULT_STUDENT)
+    parser.add_argument("--teacher", default=DEFAULT_TEACHER)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--rollouts", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--placement", choices=PLACEMENTS, help="llama.cpp weight placement (default: auto)"
+    )
+    parser.add_argument("--top-k", type=int, help="llama.cpp sampling top-k (default: 64)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "breakdown.json")
     args = parser.parse_args()
 
@@ -92,11 +108,24 @@ def main() -> None:
     for name in LIBRARY_METHODS:
         setattr(ExperienceLibrary, name, timeline.wrap("library", getattr(ExperienceLibrary, name)))
 
-    student, teacher = load_chat_model(args.student), load_chat_model(args.teacher)
+    def load(spec: str) -> Any:
+        model = load_chat_model(spec)
+        if isinstance(model, ChatLlamaCppBatched):  # before its engine is made
+            changes = {"placement": args.placement, "top_k": args.top_k}
+            model = model.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        return model
+
+    student, teacher = load(args.student), load(args.teacher)
     library = ExperienceLibrary.in_memory()
     # load both engines before the clock starts (the first call loads a model's weights)
     student.invoke("Hi")
     teacher.invoke("Hi")
+    engines = {
+        role: model.engine
+        for role, model in (("student", student), ("teacher", teacher))
+        if isinstance(model, ChatLlamaCppBatched)
+    }
+    before = {role: dataclasses.replace(engine.stats) for role, engine in engines.items()}
     started = time.time()
     with track_usage() as meter:
         result = distill(
@@ -110,6 +139,17 @@ def main() -> None:
             seed=args.seed,
         )
     wall = time.time() - started
+    work = {}
+    for role, engine in engines.items():
+        now, then = engine.stats, before[role]
+        row: dict[str, Any] = {"placement": engine.placement}
+        for phase in ("prefill", "decode"):
+            tokens = getattr(now, f"{phase}_tokens") - getattr(then, f"{phase}_tokens")
+            seconds = getattr(now, f"{phase}_seconds") - getattr(then, f"{phase}_seconds")
+            row[f"{phase}_tokens"] = tokens
+            row[f"{phase}_seconds"] = round(seconds, 2)
+            row[f"{phase}_tok_s"] = round(tokens / seconds, 1) if seconds else None
+        work[role] = row
     roles = {model_name(student): "student", model_name(teacher): "teacher"}
     categories: dict[str, list[tuple[float, float]]] = {}
     for name, usage in meter.models.items():
@@ -124,7 +164,11 @@ def main() -> None:
     overhead = wall - busy_seconds(everything)
     report = {
         "command": "python benchmarks/breakdown.py "
-        + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"),
+        + " ".join(
+            f"--{k.replace('_', '-')} {v}"
+            for k, v in vars(args).items()
+            if k != "out" and v is not None
+        ),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
         "wall_seconds": round(wall, 2),
         "busy_seconds": {k: round(v, 2) for k, v in rows.items()},
@@ -132,6 +176,7 @@ def main() -> None:
         "overhead_fraction": round(overhead / wall, 4),
         "calls": {k: len(v) for k, v in categories.items()},
         "usage": meter.to_dict(),
+        "engines": work,
         "steps": len(result.history),
         "library_size": len(library),
     }
@@ -147,6 +192,15 @@ def main() -> None:
         f"| orchestration overhead (nothing above running) | {overhead:.2f} | "
         f"{overhead / wall:.1%} | |"
     )
+    if work:
+        print("\n| engine | placement | prefill tokens | s | tok/s | decode tokens | s | tok/s |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for role, row in work.items():
+            print(
+                f"| {role} | {row['placement']} | {row['prefill_tokens']} | "
+                f"{row['prefill_seconds']} | {row['prefill_tok_s']} | {row['decode_tokens']} | "
+                f"{row['decode_seconds']} | {row['decode_tok_s']} |"
+            )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,10 @@ REPACK kept; ``plain``: no extra buffer types; ``llama.cpp``: its own choice, AM
 A placement is first tried in a child process: one that crashes there (llama.cpp's AMX
 path on some AMX machines) is reported with its signal instead of killing the benchmark.
 
+``--temperature`` above 0 samples instead (each sequence its own seed, top-p 0.95 and
+``--top-k``, default 64 as the engine's own default; 0 turns top-k off). llama.cpp's tool
+always decodes greedily, so compare sampled runs with each other.
+
 Reported per batch: decode tokens/s (generation steps only), prefill tokens/s, and
 end-to-end generated tokens/s (``batch * new_tokens / wall time``, prefill included). The
 machine is noisy, so the backends are run in turns ``--repeats`` times and medians kept.
@@ -28,6 +32,11 @@ machine is noisy, so the backends are run in turns ``--repeats`` times and media
 (the best of five) and reports every prefill rate as a share of the rate that product
 allows: ``ceiling tok/s = matmul FLOP/s / (2 * weights multiplied per token)``, counting
 the model's matrix weights (its linear layers and output head, not the embedding lookup).
+
+**The public API.** Last, each model is loaded as a user loads it
+(``load_chat_model(spec)``, every default) and asked for one new token after a prompt of
+about ``--api-prompt-tokens`` tokens (the best of three calls): the prefill rate a
+distillation run gets, and its share of the ceiling.
 """
 
 from __future__ import annotations
@@ -62,20 +71,30 @@ def crashes(path: str, placement: str) -> int | None:
 
 
 def bench_ours(
-    path: str, batches: list[int], prompt: int, new: int, placement: str | None = None
+    path: str,
+    batches: list[int],
+    prompt: int,
+    new: int,
+    placement: str | None = None,
+    temperature: float = 0.0,
+    top_k: int = SamplingParams.top_k,
 ) -> dict[int, dict[str, float]]:
     top = max(batches)
     engine = LlamaEngine(
         path, n_parallel=top, n_ctx=top * (prompt + new) + 256, placement=placement
     )
     tokens = list(range(1000, 1000 + prompt))
-    params = SamplingParams(max_tokens=new, min_tokens=new)
+    params = SamplingParams(max_tokens=new, min_tokens=new, temperature=temperature, top_k=top_k)
     engine.generate([tokens], 1, SamplingParams(max_tokens=2, min_tokens=2))  # warm up
     results = {}
     for batch in batches:
         before = dataclasses.replace(engine.stats)
         start = time.perf_counter()
-        engine.generate([tokens] * batch, 1, params)
+        futures = [  # one request per sequence, each with its own seed
+            engine.submit(tokens, 1, dataclasses.replace(params, seed=i)) for i in range(batch)
+        ]
+        for future in futures:
+            future.result()
         wall = time.perf_counter() - start
         after = engine.stats
         results[batch] = {
@@ -115,6 +134,34 @@ def bench_llamacpp(
             "end_to_end": batch * new / float(row["t"]),
         }
     return results
+
+
+SENTENCE = "The quick brown fox jumps over the lazy dog while the farmer counts sheep. "
+
+
+def bench_api(spec: str, tokens: int) -> dict[str, float]:
+    """Prefill through the public API: ``load_chat_model(spec)`` with every default, one new
+    token after a prompt of about ``tokens`` tokens (the best of three calls)."""
+    from langchain_core.messages import HumanMessage
+
+    from ted_graph.models import load_chat_model
+
+    model = load_chat_model(spec)
+    message = [HumanMessage(SENTENCE * max(1, tokens // 19))]  # ~19 tokens a sentence
+    engine = getattr(model, "engine", None)
+    model.invoke([HumanMessage("Hi")], max_tokens=1)  # load and warm up
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        model.invoke(message, max_tokens=1)
+        best = min(best, time.perf_counter() - start)
+    n = len(model.prompt_tokens(message)) if hasattr(model, "prompt_tokens") else tokens
+    return {
+        "prompt_tokens": n,
+        "seconds": best,
+        "prefill": n / best,
+        "placement": getattr(engine, "placement", None),
+    }
 
 
 def matmul_gflops() -> float:
@@ -201,6 +248,18 @@ def main() -> None:
         "--placements", nargs="+", default=["repack", "plain", "llama.cpp"],
         help="llama.cpp weight placements for 'ours' (ted_graph.models.llamacpp_cpu)",
     )  # fmt: skip
+    parser.add_argument(
+        "--temperature", type=float, default=0.0,
+        help="0 decodes greedily; above 0 each sequence samples with its own seed",
+    )  # fmt: skip
+    parser.add_argument(
+        "--top-k", type=int, default=SamplingParams.top_k,
+        help="sampled runs: candidates kept before the top-p cut (0: all)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--api-prompt-tokens", type=int, default=1000,
+        help="prompt length of the public-API prefill measurement (0 skips it)",
+    )  # fmt: skip
     parser.add_argument("--skip-transformers", action="store_true")
     parser.add_argument(
         "--transformers-dtypes", nargs="+", default=["float32", "bfloat16"],
@@ -211,7 +270,12 @@ def main() -> None:
     threads = len(os.sched_getaffinity(0))
     print(
         f"machine: {platform.machine()}, {threads} cores; prompt {args.prompt_tokens} tokens, "
-        f"{args.new_tokens} new tokens, median of {args.repeats}",
+        f"{args.new_tokens} new tokens, median of {args.repeats}, "
+        + (
+            f"sampled (temperature {args.temperature}, top-k {args.top_k}, top-p 0.95)"
+            if args.temperature > 0
+            else "greedy"
+        ),
         flush=True,
     )
     import llama_cpp
@@ -228,7 +292,8 @@ def main() -> None:
         "machine": platform.platform(), "cores": threads, "llama_cpp_features": features,
         "matmul_gflops": gflops,
         "prompt_tokens": args.prompt_tokens, "new_tokens": args.new_tokens,
-        "repeats": args.repeats, "models": {},
+        "repeats": args.repeats, "temperature": args.temperature,
+        "top_k": args.top_k if args.temperature > 0 else None, "models": {},
     }  # fmt: skip
     for spec in args.models:
         native = resolve_gguf(spec)
@@ -248,7 +313,8 @@ def main() -> None:
                     if name not in crashed:
                         runs.setdefault(name, []).append(
                             bench_ours(path, args.batches, args.prompt_tokens,
-                                       args.new_tokens, placement)
+                                       args.new_tokens, placement, args.temperature,
+                                       args.top_k)
                         )  # fmt: skip
                 if args.llama_cpp_bin:
                     runs.setdefault(f"llama.cpp {quant}", []).append(
@@ -291,6 +357,17 @@ def main() -> None:
         }  # fmt: skip
         print_table(spec, files, medians, args.batches)
         print(f"compute ceiling: {ceiling:.0f} tok/s ({weights / 1e6:.0f}M matrix weights)")
+        if args.api_prompt_tokens > 0:
+            # on this thread: load_chat_model's engines run on the compute thread themselves
+            api = bench_api(spec, args.api_prompt_tokens)
+            api["prefill_share"] = api["prefill"] / ceiling
+            report["models"][spec]["api"] = api
+            print(
+                f"public API (load_chat_model({spec!r}), placement {api['placement']}): "
+                f"{api['prompt_tokens']} prompt tokens in {api['seconds']:.2f} s = "
+                f"{api['prefill']:.0f} tok/s prefill ({api['prefill_share']:.0%} of the ceiling)",
+                flush=True,
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"wrote {args.out}")
