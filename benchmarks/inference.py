@@ -147,7 +147,7 @@ def bench_api(spec: str, tokens: int) -> dict[str, float]:
     from ted_graph.models import load_chat_model
 
     model = load_chat_model(spec)
-    message = [HumanMessage(SENTENCE * max(1, tokens // 19))]  # ~19 tokens a sentence
+    message = [HumanMessage(SENTENCE * max(1, tokens // 15))]  # ~15 tokens a sentence
     engine = getattr(model, "engine", None)
     model.invoke([HumanMessage("Hi")], max_tokens=1)  # load and warm up
     best = float("inf")
