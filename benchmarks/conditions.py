@@ -524,9 +524,7 @@ def machine_of(out: Path, name: str) -> str:
 
 def cpu_kind() -> str:
     """The CPU's model name and its widest vector units, e.g. "AMD EPYC, AVX2" (sessions of
-    one benchmark may run on different machines, so every stage records its own), and a
-    note where llama.cpp's kernels differ from those of earlier versions on that CPU
-    ("Q4_K unrepacked": see ``_placement_note``)."""
+    one benchmark may run on different machines, so every stage records its own)."""
     name, flags = platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -540,26 +538,7 @@ def cpu_kind() -> str:
         pass
     units = [u for u, f in (("AMX", "amx_tile"), ("AVX-512", "avx512f"), ("AVX2", "avx2"))
              if f in flags]  # fmt: skip
-    return ", ".join([name, *units[:1], *filter(None, [_placement_note()])])
-
-
-def _placement_note() -> str:
-    """ "Q4_K unrepacked" where llama.cpp keeps the Q4_K weights in plain buffers (AMD with
-    AVX-512 since the placement change of ``ted_graph.models.llamacpp_cpu``), "plain
-    weights" with ``TED_LLAMACPP_WEIGHTS=plain``, else "". Other kernels round differently,
-    so a student evaluated under them is paired with the student alone under them."""
-    try:
-        import llama_cpp
-    except ImportError:  # the transformers backend: no llama.cpp kernels
-        return ""
-    from ted_graph.models.llamacpp_cpu import build_features, resolve_placement, slow_repack
-
-    placement = resolve_placement(llama_cpp)
-    if placement == "plain":
-        return "plain weights"
-    if placement == "repack" and slow_repack(build_features(llama_cpp)):
-        return "Q4_K unrepacked"
-    return ""
+    return ", ".join([name, *units[:1]])
 
 
 def stage_outputs(out: Path, stage: str) -> tuple[list[Path], list[Path]]:

@@ -11,30 +11,28 @@ machines; reported upstream as ggml-org/llama.cpp#20824, with a proposed fix in 
 merged). pip builds llama.cpp natively, so every AMX machine gets that path. So
 :func:`placement_params` offers these placements:
 
-* ``"auto"`` (the default): ``"repack"`` in a build with AMX, and on AMD CPUs with AVX-512
-  (see below); ``"llama.cpp"`` elsewhere;
+* ``"auto"`` (the default): ``"repack"`` in a build with AMX, ``"llama.cpp"`` elsewhere;
 * ``"llama.cpp"``: llama.cpp's own choice (AMX first): crashes on AMX machines;
 * ``"repack"``: AMX skipped, REPACK kept: the weights the REPACK kernels take (on x86:
   ``Q4_0``, ``Q4_K``, ``IQ4_NL``, ``MXFP4`` matrices with rows in multiples of 8, and
   ``Q2_K`` with AVX-512) are placed in ``CPU_REPACK`` by name, everything else in the plain
-  CPU buffer, except the kinds :func:`slow_repack` names for this CPU;
+  CPU buffer;
 * ``"plain"``: no extra buffer types at all (``use_extra_bufts = False``).
 
-On an AMD EPYC with AVX-512 and no AMX (this project's machines, ``benchmarks/inference.py``
-and ``agreement.py``), llama.cpp's repacked ``Q4_K`` kernels prefilled the 1.5B teacher at
-66-98 tok/s against 124-154 for the same weights in the plain buffer, over three runs, and
-decoded no faster; repacked ``Q4_0`` stayed twice as fast as plain. So there ``"repack"``
-keeps ``Q4_K`` plain and repacks the rest, and ``"auto"`` chooses it. On Intel AMX machines
-repacked ``Q4_K`` decoded 1.4x faster at 16 sequences, so it stays repacked there.
+On an AMD EPYC with AVX-512 and no AMX, ``"plain"`` prefilled the 1.5B teacher's ``Q4_K``
+weights about 1.4x faster than llama.cpp's repacked copy (140-150 against 100 tok/s) but
+decoded one to four sequences 0.74-0.78x as fast, and a distillation step took as long
+(``benchmarks/breakdown.py``: 500 s against 474-513 s), so ``"auto"`` keeps llama.cpp's own
+choice there; ``"plain"`` is the option for prefill-heavy work on such a CPU.
 
-The ``TED_LLAMACPP_WEIGHTS`` environment variable sets the placement for a process.
+The ``TED_LLAMACPP_WEIGHTS`` environment variable, or a chat model's ``placement`` field,
+sets the placement.
 ``benchmarks/inference.py --placements`` measures them against each other.
 """
 
 from __future__ import annotations
 
 import ctypes
-import functools
 import logging
 import os
 import re
@@ -46,11 +44,9 @@ __all__ = [
     "Placement",
     "PLACEMENTS",
     "build_features",
-    "cpu_vendor",
     "placement_params",
     "resolve_placement",
     "repack_tensors",
-    "slow_repack",
 ]
 
 logger = logging.getLogger(__name__)
@@ -72,28 +68,6 @@ def build_features(lc: Any) -> dict[str, bool]:
     return {name: value == "1" for name, value in re.findall(r"(\w+) = (\d)", text)}
 
 
-@functools.cache
-def cpu_vendor() -> str:
-    """The CPU's vendor string (``GenuineIntel``, ``AuthenticAMD``...), from
-    ``/proc/cpuinfo``; ``""`` where that cannot be read (other systems)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        return ""
-    match = re.search(r"^vendor_id\s*:\s*(\S+)", text, re.MULTILINE)
-    return match.group(1) if match else ""
-
-
-def slow_repack(features: dict[str, bool], vendor: str | None = None) -> frozenset[int]:
-    """The ggml types whose repacked kernels were measured slower than the plain ones on
-    this CPU (``vendor``: default :func:`cpu_vendor`): ``Q4_K`` on AMD with AVX-512 and
-    no AMX (see the module docstring), nothing elsewhere."""
-    vendor = cpu_vendor() if vendor is None else vendor
-    if vendor == "AuthenticAMD" and features.get("AVX512") and not features.get("AMX_INT8"):
-        return frozenset({_Q4_K})
-    return frozenset()
-
-
 def resolve_placement(lc: Any, placement: str | None = None) -> str:
     """``placement`` (default: ``$TED_LLAMACPP_WEIGHTS``, else ``"auto"``) made concrete."""
     chosen = placement or os.environ.get(ENV_VAR) or "auto"
@@ -103,8 +77,7 @@ def resolve_placement(lc: Any, placement: str | None = None) -> str:
             + (f" (from ${ENV_VAR})" if placement is None else "")
         )
     if chosen == "auto":
-        features = build_features(lc)
-        return "repack" if features.get("AMX_INT8") or slow_repack(features) else "llama.cpp"
+        return "repack" if build_features(lc).get("AMX_INT8") else "llama.cpp"
     if chosen == "llama.cpp" and build_features(lc).get("AMX_INT8"):
         logger.warning(
             "llama.cpp's AMX kernels are enabled; on this llama.cpp they crash some AMX "
@@ -114,14 +87,9 @@ def resolve_placement(lc: Any, placement: str | None = None) -> str:
     return chosen
 
 
-def repack_tensors(
-    model_path: str | os.PathLike[str],
-    features: dict[str, bool],
-    exclude: frozenset[int] = frozenset(),
-) -> list[str]:
+def repack_tensors(model_path: str | os.PathLike[str], features: dict[str, bool]) -> list[str]:
     """Names of the weights llama.cpp's REPACK kernels take on an x86 build with
-    ``features`` (mirrors ``ggml_repack_get_optimal_repack_type`` in ggml-cpu/repack.cpp),
-    leaving out the ggml types in ``exclude``.
+    ``features`` (mirrors ``ggml_repack_get_optimal_repack_type`` in ggml-cpu/repack.cpp).
 
     Only matrices read by matrix products qualify: the token embedding, read by row
     lookups, never does.
@@ -131,7 +99,6 @@ def repack_tensors(
     if not features.get("AVX2"):
         return []
     kinds = {_Q4_0, _Q4_K, _IQ4_NL, _MXFP4} | ({_Q2_K} if features.get("AVX512") else set())
-    kinds -= exclude
     names = []
     for tensor in GGUFReader(str(model_path)).tensors:
         shape = [int(d) for d in tensor.shape]  # ggml order: ne[0] (the row length) first
@@ -226,8 +193,7 @@ def placement_params(lc: Any, mparams: Any, model_path: str, placement: str | No
     if chosen == "plain":
         logger.info("llama.cpp weights of %s: plain CPU buffers", model_path)
         return None
-    features = build_features(lc)
-    names = repack_tensors(model_path, features, exclude=slow_repack(features))
+    names = repack_tensors(model_path, build_features(lc))
     try:
         buft = _Ggml(lc).extra_buffer_type("CPU_REPACK") if names else None
     except (OSError, AttributeError) as exc:  # an unusual build: no repacking, no crash

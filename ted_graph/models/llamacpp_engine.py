@@ -52,11 +52,12 @@ class SamplingParams:
     prompt included, close to transformers' ``repetition_penalty``. ``min_tokens`` masks
     end-of-generation tokens until that many tokens were produced. ``grammar`` (GBNF, root
     rule ``root``) constrains every token, so the output always matches it. ``top_k``
-    (0: off) keeps the likeliest tokens before the nucleus cut: without it llama.cpp sorts
-    the whole vocabulary (152k tokens for Qwen) for ``top_p`` at every step of every sampled
-    sequence, which cost the 0.5B student a third of its sampled decode rate at 16 sequences
-    (``benchmarks/inference.py --temperature 0.7``). 64 is the transformers backend's
-    ``SAMPLE_TOP_K``: both sample from the same candidates.
+    (0: off) keeps the likeliest tokens before the nucleus cut; 64 is the transformers
+    backend's ``SAMPLE_TOP_K``, so both sample from the same candidates. Where the next
+    token's distribution is flat, top-p alone sorts much of the vocabulary (152k tokens for
+    Qwen) at every step: on ``benchmarks/inference.py``'s synthetic prompts that cost the
+    0.5B student a third of its sampled decode rate at 16 sequences. On real rollouts,
+    whose distributions are peaked, the difference was within noise.
     """
 
     max_tokens: int = 256

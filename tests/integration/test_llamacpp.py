@@ -104,17 +104,15 @@ def test_requests_that_cannot_fit_are_refused_clearly():
 
 def test_weights_are_placed_without_amx_and_repacked_where_llama_cpp_can():
     """On a build with AMX, "auto" skips llama.cpp's AMX path (it crashes there) and keeps
-    the REPACK kernels (so does an AMD CPU with AVX-512, where repacked Q4_K is slower); a
-    Q4_0 copy is repacked and answers like plain CPU buffers."""
+    the REPACK kernels; a Q4_0 copy is repacked and answers like plain CPU buffers."""
     import llama_cpp as lc
 
     from ted_graph.models.llamacpp import requantize
-    from ted_graph.models.llamacpp_cpu import build_features, repack_tensors, slow_repack
+    from ted_graph.models.llamacpp_cpu import build_features, repack_tensors
 
     features = build_features(lc)
     engine = LlamaEngine(resolve_gguf(FAST_STUDENT), n_ctx=256, n_parallel=1)
-    own_choice_is_slower = features.get("AMX_INT8") or slow_repack(features)
-    assert engine.placement == ("repack" if own_choice_is_slower else "llama.cpp")
+    assert engine.placement == ("repack" if features.get("AMX_INT8") else "llama.cpp")
     engine.close()
     q4_0 = requantize(resolve_gguf(FAST_STUDENT), "q4_0")
     if features.get("AVX2"):

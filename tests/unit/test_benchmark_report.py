@@ -328,21 +328,3 @@ def test_a_stage_resumed_across_invocations_shows_the_time_of_its_parts(tmp_path
     rows = report.stage_table({"object_counting": folder})
     assert "| ted | 110 (the last of several invocations: 10) |" in "\n".join(rows)
     assert "| student | 12 |" in "\n".join(rows)
-
-
-def test_the_cpu_kind_names_llama_cpp_kernels_that_changed_on_that_cpu(monkeypatch):
-    """Answers under other kernels are paired with the student alone under them."""
-    import pytest
-
-    pytest.importorskip("llama_cpp")
-    from ted_graph.models import llamacpp_cpu
-
-    avx512 = {"AVX2": True, "AVX512": True, "AMX_INT8": False}
-    monkeypatch.setattr(llamacpp_cpu, "build_features", lambda lc: avx512)
-    monkeypatch.delenv("TED_LLAMACPP_WEIGHTS", raising=False)
-    monkeypatch.setattr(llamacpp_cpu, "cpu_vendor", lambda: "AuthenticAMD")
-    assert conditions._placement_note() == "Q4_K unrepacked"
-    monkeypatch.setattr(llamacpp_cpu, "cpu_vendor", lambda: "GenuineIntel")
-    assert conditions._placement_note() == ""  # llama.cpp's own choice, as before
-    monkeypatch.setenv("TED_LLAMACPP_WEIGHTS", "plain")
-    assert conditions._placement_note() == "plain weights"

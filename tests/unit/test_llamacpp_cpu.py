@@ -4,14 +4,10 @@ import re
 
 import pytest
 
-from ted_graph.models import llamacpp_cpu
-from ted_graph.models.llamacpp_cpu import _patterns, build_features, resolve_placement, slow_repack
+from ted_graph.models.llamacpp_cpu import _patterns, build_features, resolve_placement
 
 AMX = b"CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | REPACK = 1 | "
-AVX512 = b"CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 0 | REPACK = 1 | "
 AVX2 = b"CPU : SSE3 = 1 | AVX2 = 1 | AVX512 = 0 | REPACK = 1 | "
-INTEL, AMD = "GenuineIntel", "AuthenticAMD"
-Q4_K = 12  # ggml_type
 
 
 class FakeLlamaCpp:
@@ -29,33 +25,21 @@ def test_build_features_are_read_from_the_system_info():
 
 
 @pytest.mark.parametrize(
-    "info, vendor, asked, env, chosen",
+    "info, asked, env, chosen",
     [
-        (AMX, INTEL, None, None, "repack"),  # AMX build: never llama.cpp's AMX path by default
-        (AVX2, INTEL, None, None, "llama.cpp"),  # elsewhere llama.cpp chooses...
-        (AVX2, AMD, None, None, "llama.cpp"),
-        (AVX512, INTEL, None, None, "llama.cpp"),
-        (AVX512, AMD, None, None, "repack"),  # ...except where its repacked Q4_K is slower
-        (AMX, INTEL, None, "plain", "plain"),
-        (AMX, INTEL, "plain", "repack", "plain"),  # an argument beats the environment
-        (AVX2, INTEL, "auto", None, "llama.cpp"),
+        (AMX, None, None, "repack"),  # AMX build: never llama.cpp's AMX path by default
+        (AVX2, None, None, "llama.cpp"),  # elsewhere llama.cpp chooses
+        (AMX, None, "plain", "plain"),
+        (AMX, "plain", "repack", "plain"),  # an argument beats the environment
+        (AVX2, "auto", None, "llama.cpp"),
     ],
 )
-def test_placement_by_build_argument_and_environment(monkeypatch, info, vendor, asked, env, chosen):
-    monkeypatch.setattr(llamacpp_cpu, "cpu_vendor", lambda: vendor)
+def test_placement_by_build_argument_and_environment(monkeypatch, info, asked, env, chosen):
     if env is None:
         monkeypatch.delenv("TED_LLAMACPP_WEIGHTS", raising=False)
     else:
         monkeypatch.setenv("TED_LLAMACPP_WEIGHTS", env)
     assert resolve_placement(FakeLlamaCpp(info), asked) == chosen
-
-
-@pytest.mark.parametrize(
-    "info, vendor, left_out",
-    [(AVX512, AMD, {Q4_K}), (AVX512, INTEL, set()), (AMX, AMD, set()), (AVX2, AMD, set())],
-)
-def test_repacked_q4_k_is_left_out_only_on_amd_with_avx512(info, vendor, left_out):
-    assert slow_repack(build_features(FakeLlamaCpp(info)), vendor) == left_out
 
 
 def test_a_bad_placement_names_the_choices(monkeypatch):
