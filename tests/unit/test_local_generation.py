@@ -65,8 +65,8 @@ def test_a_cpu_model_holds_the_shared_lock_for_each_forward_pass_only():
 
 
 def test_llamacpp_samples_from_the_same_candidates_by_default():
-    """Both backends keep the SAMPLE_TOP_K likeliest tokens before the nucleus cut (without
-    it llama.cpp sorts the whole vocabulary at every sampled step)."""
+    """Both backends keep the SAMPLE_TOP_K likeliest tokens before the nucleus cut, and a
+    chat model's placement is one of the named ones."""
     from ted_graph.models.llamacpp import ChatLlamaCppBatched
     from ted_graph.models.llamacpp_engine import SamplingParams
     from ted_graph.models.local_generation import SAMPLE_TOP_K, TOP_P
