@@ -141,11 +141,11 @@ def main() -> None:
     wall = time.time() - started
     work = {}
     for role, engine in engines.items():
-        now, then = engine.stats, before[role]
+        done = engine.stats.since(before[role])
         row: dict[str, Any] = {"placement": engine.placement}
         for phase in ("prefill", "decode"):
-            tokens = getattr(now, f"{phase}_tokens") - getattr(then, f"{phase}_tokens")
-            seconds = getattr(now, f"{phase}_seconds") - getattr(then, f"{phase}_seconds")
+            tokens = getattr(done, f"{phase}_tokens")
+            seconds = getattr(done, f"{phase}_seconds")
             row[f"{phase}_tokens"] = tokens
             row[f"{phase}_seconds"] = round(seconds, 2)
             row[f"{phase}_tok_s"] = round(tokens / seconds, 1) if seconds else None

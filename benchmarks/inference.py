@@ -96,12 +96,10 @@ def bench_ours(
         for future in futures:
             future.result()
         wall = time.perf_counter() - start
-        after = engine.stats
+        work = engine.stats.since(before)
         results[batch] = {
-            "decode": (after.decode_tokens - before.decode_tokens)
-            / (after.decode_seconds - before.decode_seconds),
-            "prefill": (after.prefill_tokens - before.prefill_tokens)
-            / (after.prefill_seconds - before.prefill_seconds),
+            "decode": work.decode_tokens / work.decode_seconds,
+            "prefill": work.prefill_tokens / work.prefill_seconds,
             "end_to_end": batch * new / wall,
         }
     engine.close()

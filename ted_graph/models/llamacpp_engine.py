@@ -27,7 +27,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ted_graph.models.cpu import CPU_COMPUTE, on_compute_thread
@@ -83,6 +83,12 @@ class EngineStats:
     decode_tokens: int = 0
     decode_seconds: float = 0.0
     decode_steps: int = 0
+
+    def since(self, earlier: EngineStats) -> EngineStats:
+        """The work done since ``earlier`` (a copy of this engine's stats taken then)."""
+        return EngineStats(
+            **{f.name: getattr(self, f.name) - getattr(earlier, f.name) for f in fields(self)}
+        )
 
 
 class _Request:
