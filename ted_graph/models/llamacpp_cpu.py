@@ -20,8 +20,9 @@ merged). pip builds llama.cpp natively, so every AMX machine gets that path. So
 * ``"plain"``: no extra buffer types at all (``use_extra_bufts = False``).
 
 On an AMD EPYC with AVX-512 and no AMX, ``"plain"`` prefilled the 1.5B teacher's ``Q4_K``
-weights about 1.4x faster than llama.cpp's repacked copy (140-150 against 100 tok/s) but
-decoded one to four sequences 0.74-0.78x as fast, and a distillation step took as long
+weights about 1.4x faster than llama.cpp's repacked copy (147 against 100 tok/s through
+the public API) but decoded one to four sequences 0.74-0.78x as fast as
+``llama-batched-bench``, and a distillation step took as long
 (``benchmarks/breakdown.py``: 500 s against 474-513 s), so ``"auto"`` keeps llama.cpp's own
 choice there; ``"plain"`` is the option for prefill-heavy work on such a CPU.
 
