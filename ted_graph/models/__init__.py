@@ -7,6 +7,8 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from ted_graph.models.backends import backend_for, register_backend
+from ted_graph.models.base import GenerationBackend, GenerationRequest
 from ted_graph.models.generation import default_batch_size, generate, generate_iter, message_text
 from ted_graph.models.llamacpp import (
     ChatLlamaCppBatched,
@@ -30,6 +32,10 @@ __all__ = [
     "resolve_backend",
     "generate",
     "generate_iter",
+    "GenerationBackend",
+    "GenerationRequest",
+    "backend_for",
+    "register_backend",
     "default_batch_size",
     "message_text",
     "track_usage",

@@ -4,6 +4,7 @@
 completions), backed by a shared :class:`~ted_graph.models.llamacpp_engine.LlamaEngine`.
 Every call, from any thread, joins the engine's running batch, so the parallel branches of
 a distillation step and the items of an evaluation share forward passes.
+:class:`LlamaCppBackend` is its :class:`~ted_graph.models.base.GenerationBackend`:
 :func:`ted_graph.models.generate` submits all of its prompts at once.
 
 Needs the optional ``llama-cpp-python`` package (``pip install "ted-graph[llamacpp]"``,
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Future
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,19 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, PrivateAttr
 
+from ted_graph.models.base import (
+    GenerationBackend,
+    GenerationRequest,
+    Prompts,
+    cut_at_stop,
+    to_chat_dicts,
+)
 from ted_graph.models.llamacpp_cpu import Placement
 from ted_graph.models.llamacpp_engine import LlamaEngine, SamplingParams
 
 __all__ = [
     "ChatLlamaCppBatched",
+    "LlamaCppBackend",
     "load_llamacpp_chat_model",
     "llamacpp_available",
     "engine_for",
@@ -148,8 +157,6 @@ class ChatLlamaCppBatched(BaseChatModel):
         """The chat-templated prompt of ``messages`` as token ids."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        from ted_graph.models.generation import to_chat_dicts
-
         engine = self.engine
         if self._formatter is None:
             template = engine.chat_template
@@ -226,7 +233,7 @@ class ChatLlamaCppBatched(BaseChatModel):
         outputs = engine.submit(tokens, n, params).result()
         generations = []
         for out in outputs:
-            text = _cut_at_stop(engine.detokenize(out), stop)
+            text = cut_at_stop(engine.detokenize(out), stop)
             usage = {
                 "input_tokens": len(tokens),
                 "output_tokens": len(out),
@@ -237,11 +244,57 @@ class ChatLlamaCppBatched(BaseChatModel):
         return ChatResult(generations=generations)
 
 
-def _cut_at_stop(text: str, stop: list[str] | None) -> str:
-    if not stop:
-        return text
-    cut = min((i for i in (text.find(s) for s in stop) if i >= 0), default=len(text))
-    return text[:cut]
+class LlamaCppBackend(GenerationBackend):
+    """:class:`ChatLlamaCppBatched` models: every prompt is submitted at once to the
+    model's continuous-batching engine, which decodes up to ``n_parallel`` sequences per
+    forward pass and shares each prompt's prefill among its ``n`` rollouts. Text only."""
+
+    name = "llama.cpp"
+    reads_images = False
+    streams = True
+
+    def matches(self, model: BaseChatModel) -> bool:
+        return isinstance(model, ChatLlamaCppBatched)
+
+    def generate(
+        self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest
+    ) -> list[list[str]]:
+        out = model.generate_many(prompts, request.n, **_sampling(request))  # type: ignore[attr-defined]
+        return [[cut_at_stop(t, request.stop) for t in texts] for texts in out]
+
+    def stream(
+        self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest
+    ) -> Iterator[tuple[int, list[str]]]:
+        sampling = _sampling(request)
+        futures = {model.submit(p, request.n, **sampling): i for i, p in enumerate(prompts)}  # type: ignore[attr-defined]
+        try:
+            for future in as_completed(futures):
+                yield futures[future], [cut_at_stop(t, request.stop) for t in future.result()]
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def batch_size(self, model: BaseChatModel) -> int:
+        return model.n_parallel  # type: ignore[attr-defined]
+
+    def count_prompt_tokens(
+        self, model: BaseChatModel, messages: Sequence[BaseMessage]
+    ) -> tuple[int, bool]:
+        return len(model.prompt_tokens(messages)), False  # type: ignore[attr-defined]
+
+    def count_text_tokens(self, model: BaseChatModel, text: str) -> tuple[int, bool]:
+        return len(model.engine.tokenize(text)), False  # type: ignore[attr-defined]
+
+
+def _sampling(request: GenerationRequest) -> dict[str, Any]:
+    return {
+        "temperature": request.temperature,
+        "max_tokens": request.max_tokens,
+        "seed": request.seed,
+        "repetition_penalty": request.repetition_penalty,
+        "min_tokens": request.min_tokens,
+        "grammar": request.grammar,
+    }
 
 
 _REQUANTIZE = {"q4_0": 2, "q8_0": 7}  # llama.cpp LLAMA_FTYPE_MOSTLY_* values

@@ -14,6 +14,8 @@ On CPUs with AMX, bfloat16 matrix products run on the tile units; a decoding pas
 every weight once however many sequences it carries (0.25 s for 40 sequences of the 0.5B
 student, 0.1 s for one, on this project's 2-core machine), so merging is where most of
 the speed comes from (BENCHMARKS.md, "Prefill against the compute ceiling").
+
+:class:`TransformersBackend` is these models' :class:`~ted_graph.models.base.GenerationBackend`.
 """
 
 from __future__ import annotations
@@ -25,11 +27,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from ted_graph.models.local import batcher_for
+from ted_graph.models.base import (
+    GenerationBackend,
+    GenerationRequest,
+    Prompts,
+    cut_at_stop,
+    to_chat_dicts,
+)
+from ted_graph.models.local import batcher_for, local_backend
 
-__all__ = ["RowSampler", "generate_local", "TOP_P", "SAMPLE_TOP_K"]
+__all__ = ["RowSampler", "TransformersBackend", "generate_local", "TOP_P", "SAMPLE_TOP_K"]
 
 #: nucleus mass kept when sampling (the llama.cpp engine's default too)
 TOP_P = 0.95
@@ -120,8 +130,6 @@ def generate_local(
 ) -> list[list[str]]:
     """``n`` completions for each prompt from a transformers causal LM (see the module
     docstring); at most ``batch_size`` sequences per ``generate`` call."""
-    from ted_graph.models.generation import to_chat_dicts
-
     sampling = temperature > 0
     base_seed = seed if seed is not None else random.randrange(2**62)
     items = [
@@ -206,3 +214,66 @@ def _run(
         out.append([d.strip() for d in decoded[row : row + p.n]])
         row += p.n
     return out
+
+
+class TransformersBackend(GenerationBackend):
+    """In-process transformers chat models (``ChatHuggingFace`` over a text-generation
+    pipeline): concurrent requests merge into padded batches, each prompt prefilled once
+    for its ``n`` rollouts (:func:`generate_local`). Text only."""
+
+    name = "transformers"
+    reads_images = False
+
+    def matches(self, model: BaseChatModel) -> bool:
+        return local_backend(model) is not None
+
+    def generate(
+        self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest
+    ) -> list[list[str]]:
+        hf_model, tokenizer = _require(model)
+        out = generate_local(
+            hf_model,
+            tokenizer,
+            prompts,
+            n=request.n,
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
+            seed=request.seed,
+            batch_size=request.batch_size or self.batch_size(model),
+            repetition_penalty=request.repetition_penalty,
+            min_tokens=request.min_tokens,
+        )
+        return [[cut_at_stop(t, request.stop) for t in texts] for texts in out]
+
+    def batch_size(self, model: BaseChatModel) -> int:
+        """64 on a GPU and for bfloat16 weights on a CPU (on AMX a forward pass over 40
+        sequences took 0.25 s, over one 0.1 s: the weights are read once per pass), 8 for
+        float32 or int8 on a CPU."""
+        hf_model, _ = _require(model)
+        if str(getattr(hf_model, "device", "cpu")).startswith("cuda"):
+            return 64
+        if str(getattr(hf_model, "dtype", "")) == "torch.bfloat16":
+            return 64
+        return 8
+
+    def count_prompt_tokens(
+        self, model: BaseChatModel, messages: Sequence[BaseMessage]
+    ) -> tuple[int, bool]:
+        _, tokenizer = _require(model)
+        ids = tokenizer.apply_chat_template(
+            to_chat_dicts(messages), add_generation_prompt=True, tokenize=True
+        )
+        if isinstance(ids, dict) or hasattr(ids, "keys"):
+            ids = ids["input_ids"]
+        return len(ids), False
+
+    def count_text_tokens(self, model: BaseChatModel, text: str) -> tuple[int, bool]:
+        _, tokenizer = _require(model)
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"]), False
+
+
+def _require(model: BaseChatModel) -> tuple[Any, Any]:
+    backend = local_backend(model)
+    if backend is None:
+        raise TypeError(f"{type(model).__name__} is not an in-process transformers model")
+    return backend

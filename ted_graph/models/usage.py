@@ -20,6 +20,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from ted_graph.models.backends import backend_for
+
 __all__ = [
     "ModelUsage",
     "UsageMeter",
@@ -154,42 +156,15 @@ def model_name(model: BaseChatModel) -> str:
     return type(model).__name__
 
 
-def _tokenizer(model: BaseChatModel) -> Any | None:
-    from ted_graph.models.local import local_backend
-
-    backend = local_backend(model)
-    return backend[1] if backend is not None else None
-
-
 def count_prompt_tokens(model: BaseChatModel, messages: Sequence[BaseMessage]) -> tuple[int, bool]:
     """Tokens of ``messages`` as the model's chat template renders them, and whether the
     figure is an estimate (models without a local tokenizer)."""
-    from ted_graph.models.generation import message_text, to_chat_dicts
-    from ted_graph.models.llamacpp import ChatLlamaCppBatched
-
-    if isinstance(model, ChatLlamaCppBatched):
-        return len(model.prompt_tokens(messages)), False
-    tokenizer = _tokenizer(model)
-    if tokenizer is not None:
-        ids = tokenizer.apply_chat_template(
-            to_chat_dicts(messages), add_generation_prompt=True, tokenize=True
-        )
-        if isinstance(ids, dict) or hasattr(ids, "keys"):
-            ids = ids["input_ids"]
-        return len(ids), False
-    return sum((len(message_text(m)) + 3) // 4 for m in messages), True
+    return backend_for(model).count_prompt_tokens(model, messages)
 
 
 def count_text_tokens(model: BaseChatModel, text: str) -> tuple[int, bool]:
     """Tokens of a completion ``text`` and whether the figure is an estimate."""
-    from ted_graph.models.llamacpp import ChatLlamaCppBatched
-
-    if isinstance(model, ChatLlamaCppBatched):
-        return len(model.engine.tokenize(text)), False
-    tokenizer = _tokenizer(model)
-    if tokenizer is not None:
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"]), False
-    return (len(text) + 3) // 4, True
+    return backend_for(model).count_text_tokens(model, text)
 
 
 def record_generation(

@@ -11,7 +11,8 @@ Specs:
   through the same code path as a real one, so the image path is tested end to end.
 
 Images arrive as LangChain standard image content blocks (see :mod:`ted_graph.images`) and
-are handed to the model's processor as PIL images.
+are handed to the model's processor as PIL images. :class:`VisionBackend` is these models'
+:class:`~ted_graph.models.base.GenerationBackend`.
 """
 
 from __future__ import annotations
@@ -26,8 +27,21 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
 from ted_graph.images import block_image, load_image
+from ted_graph.models.base import (
+    GenerationBackend,
+    GenerationRequest,
+    Prompts,
+    cut_at_stop,
+    message_text,
+)
 
-__all__ = ["ChatVisionTransformers", "build_tiny_vlm", "load_vision_chat_model", "TINY_VLM"]
+__all__ = [
+    "ChatVisionTransformers",
+    "VisionBackend",
+    "build_tiny_vlm",
+    "load_vision_chat_model",
+    "TINY_VLM",
+]
 
 TINY_VLM = "tiny-vlm"
 _ROLES = {"human": "user", "ai": "assistant", "system": "system"}
@@ -106,6 +120,34 @@ class ChatVisionTransformers(BaseChatModel):
             out[0, inputs["input_ids"].shape[1] :], skip_special_tokens=True
         )
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply.strip()))])
+
+
+class VisionBackend(GenerationBackend):
+    """:class:`ChatVisionTransformers` models: one sequence at a time (the model holds a
+    lock), each of a prompt's ``n`` copies with its own seed (``seed + copy``)."""
+
+    name = "transformers-vision"
+
+    def matches(self, model: BaseChatModel) -> bool:
+        return isinstance(model, ChatVisionTransformers)
+
+    def generate(
+        self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest
+    ) -> list[list[str]]:
+        out = []
+        for prompt in prompts:
+            texts = []
+            for copy in range(request.n):
+                seed = request.seed + copy if request.seed is not None else None
+                reply = model.invoke(
+                    list(prompt),
+                    temperature=request.temperature,
+                    max_tokens=request.max_tokens,
+                    **({"seed": seed} if seed is not None else {}),
+                )
+                texts.append(cut_at_stop(message_text(reply).strip(), request.stop))
+            out.append(texts)
+        return out
 
 
 def build_tiny_vlm(target: Path, seed: int = 0) -> Path:
