@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ted_graph import ExperienceLibrary, distill, load_dataset
-from ted_graph.embeddings import SentenceTransformerEmbedding
+from ted_graph.library.embeddings import SentenceTransformerEmbedding
 from ted_graph.models import (
     DEFAULT_STUDENT,
     DEFAULT_TEACHER,

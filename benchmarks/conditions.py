@@ -23,7 +23,7 @@ Then, all on the same test items and the same student:
   curve          held-out accuracy of each step's snapshot (reusing identical libraries)
   unverified     TED without verification (the paper's path: every valid lesson enters),
                  evaluated with retrieved experiences
-  examples       worked examples (ted_graph.examples): the teacher's right solutions of the
+  examples       worked examples (ted_graph.library.examples): the teacher's right solutions of the
                  training problems, in the student's format; the student is evaluated with
                  the most similar one in its prompt (examples.json), and with it beside the
                  TED run's retrieved lessons (ted-examples.json, when the ted stage ran)
@@ -66,7 +66,7 @@ from typing import Any
 
 from ted_graph import DistillResult, EvalResult, ExperienceLibrary, distill, evaluate, load_dataset
 from ted_graph.config import DistillConfig
-from ted_graph.data import split
+from ted_graph.data.loading import split
 from ted_graph.models import load_chat_model, model_name
 
 HERE = Path(__file__).resolve().parent
@@ -207,7 +207,11 @@ class Runner:
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
         loggers = [
             logging.getLogger(n)
-            for n in ("ted_graph.curation", "ted_graph.graph", "ted_graph.induction")
+            for n in (
+                "ted_graph.distillation.curation",
+                "ted_graph.distillation.graph",
+                "ted_graph.distillation.induction",
+            )
         ]
         for log in loggers:
             log.setLevel(logging.INFO)
@@ -410,7 +414,7 @@ class Runner:
 
     def examples(self, out: Path, train: list[dict], test: list[dict]) -> None:
         """Worked examples alone, and beside the TED run's lessons."""
-        from ted_graph.examples import worked_solution
+        from ted_graph.library.examples import worked_solution
 
         records, cost = self.teacher_solutions(out, train)
         lib = ExperienceLibrary.in_memory()

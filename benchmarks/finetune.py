@@ -22,10 +22,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from ted_graph.answers import extract_answer, is_correct
+from ted_graph.library.prompting import student_messages
 from ted_graph.models import generate, track_usage
 from ted_graph.models.generation import to_chat_dicts
 from ted_graph.models.local import local_backend
-from ted_graph.prompting import student_messages
 from ted_graph.types import Problem
 
 __all__ = ["FinetuneSettings", "teacher_solutions", "finetune"]

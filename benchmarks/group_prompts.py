@@ -9,7 +9,8 @@ once (greedy); the teacher is asked for the group's rules under each prompt vari
 (``shipped``: the package's ``prompts/``; a folder: its ``group_critique.jinja`` overrides,
 as ``TED_GRAPH_PROMPTS`` does), ``group_proposals`` times each, exactly as distillation
 asks; then every proposal is verified as a set on the ``verify_set`` training problems
-nearest the group, outside it (:meth:`ted_graph.verification.Verifier.set_verdicts`, the
+nearest the group, outside it (:meth:`ted_graph.distillation.verification.Verifier.set_verdicts`,
+the
 "without" answers shared). Prints each proposal's share of right answers without and with
 its rules. Default pair and settings: those of ``DistillConfig()``.
 """
@@ -23,10 +24,10 @@ import time
 
 from ted_graph import ExperienceLibrary, evaluate, load_chat_model, load_dataset
 from ted_graph.config import DistillConfig
-from ted_graph.data import split
-from ted_graph.induction import group_critique
-from ted_graph.nodes import teacher_asker_many
-from ted_graph.verification import Verifier
+from ted_graph.data.loading import split
+from ted_graph.distillation.induction import group_critique
+from ted_graph.distillation.nodes import teacher_asker_many
+from ted_graph.distillation.verification import Verifier
 
 
 def main() -> None:

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from ted_graph import evaluate, load_chat_model, load_dataset
-from ted_graph.data import split
-from ted_graph.evaluate import EvalResult
+from ted_graph.data.loading import split
+from ted_graph.distillation.evaluation import EvalResult
 
 TASKS = ["object_counting", "date_understanding", "logical_deduction", "geometric_shapes",
          "tracking_shuffled_objects"]  # fmt: skip

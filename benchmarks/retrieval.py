@@ -18,8 +18,8 @@ import tempfile
 import time
 
 from ted_graph import ExperienceLibrary, load_dataset
-from ted_graph.experience import Experience, experience_id
-from ted_graph.prompting import retrieve_experiences
+from ted_graph.library.experience import Experience, experience_id
+from ted_graph.library.prompting import retrieve_experiences
 
 SITUATIONS = [
     "counting listed objects",

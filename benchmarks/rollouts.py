@@ -17,9 +17,9 @@ import statistics
 import time
 
 from ted_graph import load_chat_model, load_dataset
+from ted_graph.library.prompting import student_messages
 from ted_graph.models import generate
 from ted_graph.models.local import local_backend
-from ted_graph.prompting import student_messages
 
 
 def main() -> None:

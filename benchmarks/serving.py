@@ -26,8 +26,8 @@ import time
 from retrieval import bigbench_questions, fill
 
 from ted_graph import ExperienceLibrary, create_serving_graph, load_chat_model
+from ted_graph.library.prompting import retrieve_experiences, student_messages
 from ted_graph.models import DEFAULT_STUDENT, track_usage
-from ted_graph.prompting import retrieve_experiences, student_messages
 
 
 def stats(times: list[float]) -> str:

@@ -17,7 +17,8 @@ Each evaluation is saved when complete under ``--out/<task>/`` and kept when the
 runs again, so it resumes version by version.
 
 ``--keep`` then makes the finished run serve the version these scores keep, by the rule
-:class:`ted_graph.selection.BestVersion` applies during a run (the best, the earliest among
+:class:`ted_graph.distillation.selection.BestVersion` applies during a run (the best, the earliest
+among
 equals, the empty library unless a version beats the student alone): it rewrites the
 run's ``run/experiences.json`` and validation report (the run's own report is kept in
 ``roles.json`` under ``revalidated``) and removes the run's test evaluations, which
@@ -37,7 +38,7 @@ from conditions import dev_pool  # benchmarks/ is on the path when this file run
 
 from ted_graph import EvalResult, ExperienceLibrary, evaluate, load_chat_model
 from ted_graph.config import DistillConfig
-from ted_graph.selection import BestVersion, ValidationReport
+from ted_graph.distillation.selection import BestVersion, ValidationReport
 from ted_graph.stats import paired_bootstrap
 
 HERE = Path(__file__).resolve().parent

@@ -7,7 +7,7 @@ part, the split of ``benchmarks/pairs.py`` and ``benchmarks/conditions.py``), so
 choice between lessons and worked examples is never made on test items:
 
 1. the teacher answers every training problem under the student prompt, greedily; its
-   right solutions become the library's worked examples (:mod:`ted_graph.examples`);
+   right solutions become the library's worked examples (:mod:`ted_graph.library.examples`);
 2. the student answers every training problem alone, then with the ``k`` worked examples
    of the most similar *other* problems in its prompt (leave-one-out: a problem never
    sees its own solution).
@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ted_graph import EvalResult, ExperienceLibrary, evaluate, load_chat_model, load_dataset
-from ted_graph.data import split
-from ted_graph.examples import worked_solution
+from ted_graph.data.loading import split
+from ted_graph.library.examples import worked_solution
 
 TASKS = ["object_counting", "date_understanding", "logical_deduction", "geometric_shapes",
          "tracking_shuffled_objects"]  # fmt: skip

@@ -1,6 +1,6 @@
 """LangGraph Server entry point for the distillation graph.
 
-Settings come from the environment (see :mod:`ted_graph.environment`): ``TED_STUDENT``,
+Settings come from the environment (see :mod:`ted_graph.serving.environment`): ``TED_STUDENT``,
 ``TED_TEACHER`` (default: the embedded pair), ``TED_LIBRARY`` or ``TED_CHROMA_HOST`` /
 ``TED_CHROMA_PORT``. Nothing is loaded at import: the server calls :func:`make_graph`
 when it builds the graph. Run settings are passed per run as the ``context``
@@ -14,8 +14,8 @@ import asyncio
 from langgraph.graph.state import CompiledStateGraph
 
 from ted_graph import create_distillation_graph
-from ted_graph.environment import library_from_env, model_from_env
 from ted_graph.models import DEFAULT_STUDENT, DEFAULT_TEACHER
+from ted_graph.serving.environment import library_from_env, model_from_env
 
 
 async def make_graph() -> CompiledStateGraph:

@@ -1,6 +1,6 @@
 """LangGraph Server entry point for the serving graph.
 
-Settings come from the environment (see :mod:`ted_graph.environment`):
+Settings come from the environment (see :mod:`ted_graph.serving.environment`):
 
 * ``TED_STUDENT``: the student's model spec (default: the embedded student);
 * ``TED_TEACHER``: optional; with it, feedback on wrong answers writes experiences;
@@ -18,8 +18,8 @@ import os
 from langgraph.graph.state import CompiledStateGraph
 
 from ted_graph import create_serving_graph
-from ted_graph.environment import library_from_env, model_from_env
 from ted_graph.models import DEFAULT_STUDENT
+from ted_graph.serving.environment import library_from_env, model_from_env
 
 
 async def make_graph() -> CompiledStateGraph:

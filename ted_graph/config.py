@@ -24,7 +24,7 @@ class DistillConfig:
         temperature: student sampling temperature for rollouts.
         k: experiences retrieved into each student prompt.
         examples: worked examples (the teacher's right solutions of the most similar other
-            training problems, :mod:`ted_graph.examples`) put into each student prompt,
+            training problems, :mod:`ted_graph.library.examples`) put into each student prompt,
             rollouts, verification and validation alike; 0: lessons only. The teacher's
             right solutions are stored as worked examples either way.
         min_similarity: cosine cut-off below which an experience is not retrieved.
@@ -47,12 +47,14 @@ class DistillConfig:
         group_critique: the step's wrong problems (at most this many) the teacher sees side
             by side, each with its answer and the student's, in one more comparison per step;
             its "When ..., ..." rules are taken as written and verified together on
-            ``verify_set`` problems outside the group (:mod:`ted_graph.induction`); 0 or 1:
+            ``verify_set`` problems outside the group (:mod:`ted_graph.distillation.induction`); 0
+            or 1:
             none.
         group_proposals: times the group comparison is asked, the group shown in another
             order each time (one batched request); verification keeps the best proposal.
         verify: try each valid ADD/UPDATE on the student before it is written, and keep it
-            only if the student's share of right answers rises (:mod:`ted_graph.verification`);
+            only if the student's share of right answers rises
+            (:mod:`ted_graph.distillation.verification`);
             ``False`` is the paper's path, where every valid lesson enters.
         verify_problems: similar training problems a candidate is tried on, besides its own.
         verify_confirm: further similar training problems (the next nearest) a candidate
@@ -72,7 +74,7 @@ class DistillConfig:
             any change of answers flatters a candidate there).
         constrained_writing: decode an in-process (llama.cpp) teacher's experience writing
             under a grammar, so every answer is a valid operations object whose lessons
-            are assembled from a situation and an advice (:mod:`ted_graph.grammar`).
+            are assembled from a situation and an advice (:mod:`ted_graph.models.grammar`).
         compress_every: compress every this many steps (and after the last step, and
             whenever the library exceeds ``max_size``); 0 disables the schedule, the size cap
             still applies.
@@ -84,7 +86,7 @@ class DistillConfig:
         seed: seeds the batch order and the student's sampling.
         validation: training problems held out as a validation split (0: none). The
             student is scored on them alone, with the library before the run and after every
-            step, and the best-scoring version is kept (:mod:`ted_graph.selection`).
+            step, and the best-scoring version is kept (:mod:`ted_graph.distillation.selection`).
         generation_batch_size: sequences per forward pass for in-process transformers
             models; ``None`` (the default): what suits the model's backend and device
             (:func:`ted_graph.models.default_batch_size`).

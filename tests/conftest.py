@@ -29,7 +29,7 @@ def teacher(make_model: Any) -> RuleChatModel:
 
 @pytest.fixture
 def library() -> Any:
-    from ted_graph.library import ExperienceLibrary
+    from ted_graph.library.library import ExperienceLibrary
 
     return ExperienceLibrary.in_memory()
 

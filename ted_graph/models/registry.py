@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import logging
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ted_graph.cache import cache_dir
 
 __all__ = ["PackagedWeights", "PACKAGED", "cache_dir", "resolve_weights", "resolve_gguf"]
 
@@ -68,14 +69,6 @@ PACKAGED: dict[str, PackagedWeights] = {
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     ),
 }
-
-
-def cache_dir() -> Path:
-    """``$TED_GRAPH_CACHE``, else ``$XDG_CACHE_HOME/ted-graph``, else ``~/.cache/ted-graph``."""
-    if os.environ.get("TED_GRAPH_CACHE"):
-        return Path(os.environ["TED_GRAPH_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ted-graph"
 
 
 def _sha256(path: Path) -> str:

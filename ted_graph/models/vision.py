@@ -10,7 +10,7 @@ Specs:
   installable offline; this model answers nonsense, but it receives real pixel values
   through the same code path as a real one, so the image path is tested end to end.
 
-Images arrive as LangChain standard image content blocks (see :mod:`ted_graph.images`) and
+Images arrive as LangChain standard image content blocks (see :mod:`ted_graph.data.images`) and
 are handed to the model's processor as PIL images. :class:`VisionBackend` is these models'
 :class:`~ted_graph.models.base.GenerationBackend`.
 """
@@ -26,7 +26,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, PrivateAttr
 
-from ted_graph.images import block_image, load_image
+from ted_graph.data.images import block_image, load_image
 from ted_graph.models.base import (
     GenerationBackend,
     GenerationRequest,

@@ -132,8 +132,8 @@ def test_weights_are_placed_without_amx_and_repacked_where_llama_cpp_can():
 
 def test_the_writer_grammar_makes_every_answer_parse(model):
     """Even the 135M model, which rarely writes valid JSON, answers in the grammar."""
-    from ted_graph.grammar import operations_grammar
-    from ted_graph.structured import OperationBatch, parse_json_object
+    from ted_graph.models.grammar import operations_grammar
+    from ted_graph.models.structured import OperationBatch, parse_json_object
 
     prompt = [HumanMessage("Write lessons about counting objects as JSON operations.")]
     outputs = generate(model, [prompt], n=3, max_tokens=400, temperature=0.8, seed=1,

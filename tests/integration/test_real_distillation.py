@@ -6,8 +6,8 @@ import pytest
 
 from ted_graph import ExperienceLibrary, distill, load_dataset
 from ted_graph.config import DistillConfig
-from ted_graph.curation import generality_problem
-from ted_graph.data import split
+from ted_graph.data.loading import split
+from ted_graph.distillation.curation import generality_problem
 from ted_graph.models.local import local_backend
 
 pytestmark = pytest.mark.integration
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 def test_one_full_distillation_step(student, real_teacher, tmp_path, caplog):
     train, _ = split(load_dataset("bigbench:logical_deduction"), train=2, test=0, seed=1)
     library = ExperienceLibrary(tmp_path / "lib")
-    caplog.set_level(logging.INFO, logger="ted_graph.induction")
+    caplog.set_level(logging.INFO, logger="ted_graph.distillation.induction")
     result = distill(
         student,
         real_teacher,

@@ -14,7 +14,7 @@ from ted_graph import (
     load_chat_model,
 )
 from ted_graph.cli import cli
-from ted_graph.data import load_dataset
+from ted_graph.data.loading import load_dataset
 
 pytestmark = pytest.mark.integration
 

@@ -48,7 +48,7 @@ def test_wheel_ships_prompts_and_datasets(tmp_path):
     )
     assert install.returncode == 0, install.stderr[-2000:]
     probe = (
-        "import ted_graph.prompts as p, ted_graph.data as d;"
+        "import ted_graph.prompts as p, ted_graph.data.loading as d;"
         "dirs = p.prompt_dirs(); print(dirs[0]);"
         "print(len(p.template_names()), p.render('teacher_solve', problem='X')[:1]);"
         "print(len(d.load_dataset('bigbench:object_counting')))"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from servers import chroma_server
 
-from ted_graph.library import ExperienceLibrary
+from ted_graph.library.library import ExperienceLibrary
 
 LESSONS = [
     "When counting listed objects, count every named item once.",
@@ -42,7 +42,7 @@ def start(code: str, cwd: Path, *args: object) -> subprocess.Popen[str]:
 
 SERVER = """
 import json, sys, time
-from ted_graph.library import ExperienceLibrary
+from ted_graph.library.library import ExperienceLibrary
 port, rounds = int(sys.argv[1]), int(sys.argv[2])
 lib = ExperienceLibrary.connect("127.0.0.1", port, collection="shared")
 ids = [e.id for e in lib.all()]
@@ -57,7 +57,7 @@ print(json.dumps({"broken": broken}))
 
 WRITER = """
 import json, sys
-from ted_graph.library import ExperienceLibrary
+from ted_graph.library.library import ExperienceLibrary
 port = int(sys.argv[1])
 lib = ExperienceLibrary.connect("127.0.0.1", port, collection="shared")
 for step in range(12):

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from ted_graph.cli import cli
 from ted_graph.config import DistillConfig
-from ted_graph.data import DatasetError, load_dataset, validate_problem
-from ted_graph.library import ExperienceLibrary
+from ted_graph.data.loading import DatasetError, load_dataset, validate_problem
+from ted_graph.library.library import ExperienceLibrary
 
 GOOD = {"id": "ok", "question": "I have two apples and a pear. How many fruits?", "answer": 3}
 

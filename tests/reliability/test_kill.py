@@ -15,7 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from ted_graph.library import ExperienceLibrary
+from ted_graph.library.library import ExperienceLibrary
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def test_a_batch_killed_half_way_is_undone_on_recovery(tmp_path):
     child = run_child(
         """
         import os, signal
-        from ted_graph.library import ExperienceLibrary
+        from ted_graph.library.library import ExperienceLibrary
 
         lib = ExperienceLibrary("lib")
         a = lib.add("When counting listed objects, count every named item once.", step=0)
@@ -67,8 +67,8 @@ def test_a_batch_killed_half_way_is_undone_on_recovery(tmp_path):
 DISTILL = """
 import os, signal, sys
 from fakes import RuleChatModel, teacher_for_steps
-from ted_graph.distill import distill
-from ted_graph.library import ExperienceLibrary
+from ted_graph.distillation.run import distill
+from ted_graph.library.library import ExperienceLibrary
 
 kill_at = int(sys.argv[1]) if len(sys.argv) > 1 else 0
 lib = ExperienceLibrary("lib")

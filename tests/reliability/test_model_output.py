@@ -10,10 +10,10 @@ import re
 import pytest
 from fakes import RuleChatModel
 
-from ted_graph.distill import distill
-from ted_graph.feedback import learn_from_feedback
-from ted_graph.library import ExperienceLibrary
-from ted_graph.prompting import student_messages
+from ted_graph.distillation.run import distill
+from ted_graph.library.library import ExperienceLibrary
+from ted_graph.library.prompting import student_messages
+from ted_graph.serving.feedback import learn_from_feedback
 
 GOOD = "When counting listed objects, count every named item once and add the quantities."
 POISON = [
@@ -99,7 +99,7 @@ def run(library, teacher_model, **kwargs):
 )
 def test_invalid_writer_output_is_retried_then_skipped_with_a_reason(reply, why, caplog):
     library = ExperienceLibrary.in_memory()
-    with caplog.at_level(logging.INFO, logger="ted_graph.curation"):
+    with caplog.at_level(logging.INFO, logger="ted_graph.distillation.curation"):
         result = run(library, teacher(reply), writer_retries=1)
     assert len(library) == 0 and sum(h["unparsed"] for h in result.history) == 4
     reasons = [r.getMessage() for r in caplog.records if "no valid operations" in r.getMessage()]
@@ -169,7 +169,7 @@ def test_a_store_failure_mid_batch_undoes_that_batch_and_the_run_goes_on(caplog)
         return real_add(text, **kwargs)
 
     library.add = flaky_add
-    with caplog.at_level(logging.WARNING, logger="ted_graph.curation"):
+    with caplog.at_level(logging.WARNING, logger="ted_graph.distillation.curation"):
         result = run(library, teacher(replies))
     assert "operations undone after a store error: chroma server went away" in caplog.text
     assert sum(h["failed"] for h in result.history) == 1

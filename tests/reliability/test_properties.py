@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from ted_graph.answers import extract_answer, grade, is_correct
-from ted_graph.library import ExperienceLibrary
-from ted_graph.prompting import estimate_tokens, retrieve_experiences
+from ted_graph.library.library import ExperienceLibrary
+from ted_graph.library.prompting import estimate_tokens, retrieve_experiences
 
 # every example embeds texts with the real embedder: few examples, and no long shrinking
 SLOW = settings(

@@ -4,7 +4,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, StateGraph
 
-from ted_graph.agent import (
+from ted_graph.serving.nodes import (
     BLOCK_ID,
     ExperienceState,
     create_experience_node,
@@ -74,7 +74,7 @@ def test_feedback_updates_the_statistics_of_what_was_used_and_is_consumed(make_m
 
 
 def test_tool_calls_are_not_taken_for_the_answer(make_model, library):
-    from ted_graph.agent import _last_answer
+    from ted_graph.serving.nodes import _last_answer
 
     messages = [
         HumanMessage("q"),

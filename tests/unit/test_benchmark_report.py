@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from ted_graph.evaluate import EvalResult
+from ted_graph.distillation.evaluation import EvalResult
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import advice  # noqa: E402  (benchmarks/advice.py)

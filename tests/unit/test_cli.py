@@ -3,7 +3,7 @@ import json
 from click.testing import CliRunner
 
 from ted_graph.cli import cli
-from ted_graph.library import ExperienceLibrary
+from ted_graph.library.library import ExperienceLibrary
 
 
 def test_help_explains_every_command_and_option():
@@ -77,8 +77,10 @@ def test_image_retrieval_options_fail_before_any_model_loads(tmp_path):
 def test_verify_and_group_critique_are_on_by_default_and_can_be_turned_off(monkeypatch, tmp_path):
     import importlib
 
-    cli_module = importlib.import_module("ted_graph.cli")
-    distill_module = importlib.import_module("ted_graph.distill")  # the package exports distill()
+    cli_module = importlib.import_module("ted_graph.cli.options")
+    distill_module = importlib.import_module(
+        "ted_graph.distillation.run"
+    )  # the package exports distill()
 
     seen = []
 
@@ -86,7 +88,7 @@ def test_verify_and_group_critique_are_on_by_default_and_can_be_turned_off(monke
         seen.append((settings["verify"], settings["group_critique"]))
         raise KeyboardInterrupt  # the settings are all this test needs
 
-    monkeypatch.setattr(cli_module, "_model", lambda spec, batch_size=None: object())
+    monkeypatch.setattr(cli_module, "load_model", lambda spec, batch_size=None: object())
     monkeypatch.setattr(distill_module, "distill", stop)
     runner = CliRunner()
     for extra in ([], ["--no-verify", "--group-critique", "0"]):
@@ -98,16 +100,16 @@ def test_verify_and_group_critique_are_on_by_default_and_can_be_turned_off(monke
 def test_examples_reach_distill_and_eval(monkeypatch, tmp_path):
     import importlib
 
-    cli_module = importlib.import_module("ted_graph.cli")
-    distill_module = importlib.import_module("ted_graph.distill")
-    evaluate_module = importlib.import_module("ted_graph.evaluate")
+    cli_module = importlib.import_module("ted_graph.cli.options")
+    distill_module = importlib.import_module("ted_graph.distillation.run")
+    evaluate_module = importlib.import_module("ted_graph.distillation.evaluation")
     seen = []
 
     def stop(*args, **settings):
         seen.append(settings["examples"])
         raise KeyboardInterrupt  # the settings are all this test needs
 
-    monkeypatch.setattr(cli_module, "_model", lambda spec, batch_size=None: object())
+    monkeypatch.setattr(cli_module, "load_model", lambda spec, batch_size=None: object())
     monkeypatch.setattr(distill_module, "distill", stop)
     monkeypatch.setattr(evaluate_module, "evaluate", stop)
     runner = CliRunner()
@@ -124,15 +126,15 @@ def test_examples_reach_distill_and_eval(monkeypatch, tmp_path):
 def test_a_valset_reaches_distill_and_is_checked_before_models_load(monkeypatch, tmp_path):
     import importlib
 
-    cli_module = importlib.import_module("ted_graph.cli")
-    distill_module = importlib.import_module("ted_graph.distill")
+    cli_module = importlib.import_module("ted_graph.cli.options")
+    distill_module = importlib.import_module("ted_graph.distillation.run")
     seen, loaded = [], []
 
     def stop(student, teacher, problems, **settings):
         seen.append([p["id"] for p in settings["valset"]])
         raise KeyboardInterrupt  # the settings are all this test needs
 
-    monkeypatch.setattr(cli_module, "_model", lambda spec, batch_size=None: loaded.append(spec))
+    monkeypatch.setattr(cli_module, "load_model", lambda spec, batch_size=None: loaded.append(spec))
     monkeypatch.setattr(distill_module, "distill", stop)
     rows = [
         {"id": f"p{i}", "question": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(4)

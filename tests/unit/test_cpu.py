@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ted_graph import embeddings
-from ted_graph.embeddings import SentenceTransformerEmbedding
+from ted_graph.library.embeddings import SentenceTransformerEmbedding
 from ted_graph.models.cpu import on_compute_thread
 
 

@@ -4,7 +4,7 @@ import pytest
 from fakes import LESSON
 
 from ted_graph.config import DistillConfig
-from ted_graph.curation import (
+from ted_graph.distillation.curation import (
     compress_library,
     form_problem,
     generality_problem,
@@ -244,7 +244,7 @@ def test_compression_caps_size_by_utility(library):
 
 
 def test_identical_lessons_are_merged_without_asking_the_teacher(library):
-    from ted_graph.curation import compress_library
+    from ted_graph.distillation.curation import compress_library
 
     a = library.add("When counting listed objects, add up every quantity given.")
     b = library.add("When counting listed objects: add up every quantity given!")

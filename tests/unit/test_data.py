@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from ted_graph.data import (
+from ted_graph.data.loading import (
     BIGBENCH_TASKS,
     DatasetError,
     load_dataset,

@@ -1,9 +1,9 @@
 import pytest
 
-from ted_graph.data import DatasetError
-from ted_graph.distill import DistillResult, distill
-from ted_graph.evaluate import EvalResult, evaluate
-from ted_graph.library import ExperienceLibrary
+from ted_graph.data.loading import DatasetError
+from ted_graph.distillation.evaluation import EvalResult, evaluate
+from ted_graph.distillation.run import DistillResult, distill
+from ted_graph.library.library import ExperienceLibrary
 
 
 def student_rule(prompt):
@@ -115,7 +115,7 @@ def test_a_fallback_critique_is_logged_and_counted_apart(make_model, problems, c
             return "Helpful advice: none\nMisleading advice: none"
         return teacher_rule(prompt)
 
-    with caplog.at_level(logging.INFO, logger="ted_graph.nodes"):
+    with caplog.at_level(logging.INFO, logger="ted_graph.distillation.nodes"):
         result = distill(
             make_model(lambda p: "Answer: 99"), make_model(label_lines_only), problems[:2],
             epochs=1, n=1, batch_size=2, progress=False,

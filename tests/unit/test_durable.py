@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from ted_graph.distill import distill
-from ted_graph.library import ExperienceLibrary
+from ted_graph.distillation.run import distill
+from ted_graph.library.library import ExperienceLibrary
 
 WORDS = {"1": "twice", "2": "aloud", "3": "slowly", "4": "carefully"}
 
@@ -138,7 +138,7 @@ def test_a_resumed_run_keeps_the_validation_scores_of_its_first_part(
 def test_a_step_killed_before_its_score_is_scored_on_resume(
     make_model, problems, tmp_path, monkeypatch
 ):
-    from ted_graph.selection import BestVersion
+    from ted_graph.distillation.selection import BestVersion
 
     models = []
 

@@ -1,4 +1,4 @@
-from ted_graph.experience import Experience, experience_id
+from ted_graph.library.experience import Experience, experience_id
 
 
 def test_id_is_stable_and_ignores_case_and_spacing():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ted_graph.feedback import learn_from_feedback, validate_feedback
+from ted_graph.serving.feedback import learn_from_feedback, validate_feedback
 
 LESSON = "When counting objects of several kinds, add the quantities of every kind."
 NEW = "When a question lists several kinds of objects, add the counts of all kinds."

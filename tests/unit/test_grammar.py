@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ted_graph.grammar import lesson_text, operations_grammar
-from ted_graph.structured import OperationBatch, parse_json_object
+from ted_graph.models.grammar import lesson_text, operations_grammar
+from ted_graph.models.structured import OperationBatch, parse_json_object
 
 
 @pytest.mark.parametrize(

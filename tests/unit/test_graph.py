@@ -1,7 +1,7 @@
 import pytest
 
 from ted_graph.config import DistillConfig
-from ted_graph.graph import create_distillation_graph, total_steps
+from ted_graph.distillation.graph import create_distillation_graph, total_steps
 
 
 def student_rule(prompt):

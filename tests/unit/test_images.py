@@ -8,10 +8,10 @@ import re
 import pytest
 from PIL import Image
 
-from ted_graph.data import DatasetError, load_jsonl, validate_problem
-from ted_graph.distill import distill
-from ted_graph.images import ImageError, image_block, load_image
-from ted_graph.serving import create_serving_graph
+from ted_graph.data.images import ImageError, image_block, load_image
+from ted_graph.data.loading import DatasetError, load_jsonl, validate_problem
+from ted_graph.distillation.run import distill
+from ted_graph.serving.graph import create_serving_graph
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import json
 import re
 
 from ted_graph.config import DistillConfig
-from ted_graph.graph import create_distillation_graph
-from ted_graph.induction import GroupRules, group_critique, parse_rules, write_rules
-from ted_graph.verification import Verifier
+from ted_graph.distillation.graph import create_distillation_graph
+from ted_graph.distillation.induction import GroupRules, group_critique, parse_rules, write_rules
+from ted_graph.distillation.verification import Verifier
 
 GROUP = "A student got these problems of one kind wrong"
 RULE = "When a list names several animals, count every one of them."

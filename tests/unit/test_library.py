@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from ted_graph.library import ExperienceLibrary
+from ted_graph.library.library import ExperienceLibrary
 
 COUNT = "When counting listed objects, count every named item once."
 ORDER = "When ordering objects from clues, place them on a line one clue at a time."

@@ -6,7 +6,7 @@ pytest.importorskip("langchain.agents", reason="the middleware needs the `agents
 
 from langchain.agents import create_agent  # noqa: E402
 
-from ted_graph.middleware import ExperienceMiddleware  # noqa: E402
+from ted_graph.serving.middleware import ExperienceMiddleware  # noqa: E402
 
 LESSON = "When counting objects of several kinds, add the quantities of every kind."
 

@@ -1,5 +1,9 @@
 from ted_graph.config import DistillConfig
-from ted_graph.nodes import build_problem_graph, parse_critique, representative_rollouts
+from ted_graph.distillation.nodes import (
+    build_problem_graph,
+    parse_critique,
+    representative_rollouts,
+)
 
 PROBLEM = {
     "id": "p1",

@@ -1,7 +1,7 @@
 import jinja2
 import pytest
 
-from ted_graph.prompting import problem_text, retrieve_experiences, student_messages
+from ted_graph.library.prompting import problem_text, retrieve_experiences, student_messages
 from ted_graph.prompts import render, template_names
 
 

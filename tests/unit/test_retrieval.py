@@ -11,11 +11,11 @@ from fakes import RuleChatModel
 from langchain_core.messages import HumanMessage
 from PIL import Image
 
-from ted_graph.agent import latest_user_images
-from ted_graph.embeddings import SentenceTransformerEmbedding
-from ted_graph.library import ExperienceLibrary
-from ted_graph.prompting import retrieve_experiences
-from ted_graph.retrieval import ImageRetrieval
+from ted_graph.library.embeddings import SentenceTransformerEmbedding
+from ted_graph.library.library import ExperienceLibrary
+from ted_graph.library.prompting import retrieve_experiences
+from ted_graph.library.retrieval import ImageRetrieval
+from ted_graph.serving.nodes import latest_user_images
 
 LESSONS = [
     "When a shape has three straight sides, it is a triangle; count its corners first.",

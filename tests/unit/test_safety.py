@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ted_graph.safety import unsafe_reason
+from ted_graph.library.safety import unsafe_reason
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = [

@@ -1,4 +1,4 @@
-from ted_graph.selection import BestVersion, ValidationReport
+from ted_graph.distillation.selection import BestVersion, ValidationReport
 
 
 def _scorer(table):

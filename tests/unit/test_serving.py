@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from langgraph.checkpoint.memory import InMemorySaver
 
 from ted_graph.cli import cli
-from ted_graph.library import ExperienceLibrary
-from ted_graph.serving import create_serving_graph, serve_batch
+from ted_graph.library.library import ExperienceLibrary
+from ted_graph.serving.graph import create_serving_graph, serve_batch
 
 LESSON = "When counting objects of several kinds, add the quantities of every kind."
 QUESTION = "I have 2 apples and 3 pears. How many fruits do I have?"
@@ -73,7 +73,9 @@ def test_ted_serve_answers_a_file(make_model, tmp_path, monkeypatch):
         json.dumps({"id": "a", "question": QUESTION, "answer": "5"}) + "\n"
         + json.dumps({"question": "How many fruits are 1 apple and 1 pear?"}) + "\n"
     )  # fmt: skip
-    monkeypatch.setattr("ted_graph.cli._model", lambda spec, b: make_model(counting_student))
+    monkeypatch.setattr(
+        "ted_graph.cli.options.load_model", lambda spec, b: make_model(counting_student)
+    )
     out = tmp_path / "answers.jsonl"
     args = ["serve", str(questions), "-l", str(tmp_path / "lib"), "-o", str(out), "--learn"]
     result = CliRunner().invoke(cli, args)
@@ -86,7 +88,9 @@ def test_ted_serve_answers_a_file(make_model, tmp_path, monkeypatch):
 
 def test_ted_serve_reads_stdin_and_names_bad_rows(make_model, tmp_path, monkeypatch):
     ExperienceLibrary(tmp_path / "lib").add(LESSON)
-    monkeypatch.setattr("ted_graph.cli._model", lambda spec, b: make_model(counting_student))
+    monkeypatch.setattr(
+        "ted_graph.cli.options.load_model", lambda spec, b: make_model(counting_student)
+    )
     runner = CliRunner()
     ok = runner.invoke(cli, ["serve", "-", "-l", str(tmp_path / "lib")], input=QUESTION + "\n")
     assert ok.exit_code == 0 and json.loads(ok.stdout.splitlines()[0])["answer"] == "5"

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from ted_graph.data import DatasetError, load_dataset
-from ted_graph.datasets.shapes import PathError, parse_path, render_path, rendered_problems
+from ted_graph.data.loading import DatasetError, load_dataset
+from ted_graph.data.shapes import PathError, parse_path, render_path, rendered_problems
 
 
 def test_lines_and_arcs_become_points():

@@ -3,8 +3,8 @@
 import pytest
 from langgraph.store.memory import InMemoryStore
 
-from ted_graph.distill import distill
-from ted_graph.library import ExperienceLibrary
+from ted_graph.distillation.run import distill
+from ted_graph.library.library import ExperienceLibrary
 
 COUNT = "When counting objects, list each item with its quantity first."
 ORDER = "When ordering objects from clues, place them on a line one clue at a time."

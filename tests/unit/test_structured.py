@@ -1,7 +1,7 @@
 import pytest
 from langchain_core.messages import HumanMessage
 
-from ted_graph.structured import (
+from ted_graph.models.structured import (
     MergeDecision,
     OperationBatch,
     generate_structured,

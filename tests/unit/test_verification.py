@@ -6,9 +6,9 @@ import re
 from fakes import RuleChatModel
 
 from ted_graph.config import DistillConfig
-from ted_graph.curation import write_from_critiques
-from ted_graph.distill import distill
-from ted_graph.verification import Candidate, Verifier
+from ted_graph.distillation.curation import write_from_critiques
+from ted_graph.distillation.run import distill
+from ted_graph.distillation.verification import Candidate, Verifier
 
 GOOD = "When animals are listed with numbers, add each number to the named animals."
 USELESS = "When a question is long, read the question slowly and carefully twice."
@@ -144,7 +144,7 @@ def test_with_no_problem_left_to_confirm_on_the_first_round_stands(library):
 def test_writing_logs_a_lesson_refused_by_confirmation(library, caplog):
     cfg = DistillConfig(verify=True, verify_problems=2, verify_confirm=3, min_similarity=0.0)
     ops = {"operations": [{"op": "ADD", "text": LUCKY}]}
-    with caplog.at_level("INFO", logger="ted_graph.curation"):
+    with caplog.at_level("INFO", logger="ted_graph.distillation.curation"):
         report = write_from_critiques(
             library, lambda batch: [json.dumps(ops)] * len(batch),
             [("The student lost count.", problems(8)[0])], step=0, cfg=cfg,
@@ -161,7 +161,7 @@ def test_a_lesson_retrieval_would_not_show_is_not_tried(library, caplog):
     assert (good.without, good.with_, good.rollouts, good.shown) == (0.0, 0.0, 3, 0)
     assert len(student.calls) == 3  # both prompts are the same: one answer per problem
     ops = {"operations": [{"op": "ADD", "text": GOOD}]}
-    with caplog.at_level("INFO", logger="ted_graph.curation"):
+    with caplog.at_level("INFO", logger="ted_graph.distillation.curation"):
         report = write_from_critiques(
             library, lambda batch: [json.dumps(ops)] * len(batch),
             [("The student forgot the fish.", problems()[0])], step=0, cfg=cfg,

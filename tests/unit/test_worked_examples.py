@@ -1,7 +1,7 @@
 import pytest
 
-from ted_graph.examples import worked_solution
-from ted_graph.prompting import retrieve_examples, student_messages
+from ted_graph.library.examples import worked_solution
+from ted_graph.library.prompting import retrieve_examples, student_messages
 
 CATS = {"id": "q1", "question": "I have two cats and a dog. How many animals?", "answer": "3"}
 FRUIT = {"id": "q2", "question": "I have an apple and two pears. How many fruits?", "answer": "3"}
