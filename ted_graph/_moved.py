@@ -77,4 +77,5 @@ _FINDER = _Alias()
 def install() -> None:
     """Serve the old paths (idempotent)."""
     if _FINDER not in sys.meta_path:
-        sys.meta_path.append(_FINDER)
+        sys.meta_path.insert(0, _FINDER)  # first, or the path finder would load
+        # ted_graph.datasets.shapes a second time from data/ (datasets is data)
