@@ -17,7 +17,6 @@ audit. Searches therefore query only active records, with no metadata filter.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
@@ -35,15 +34,16 @@ from ted_graph.library.embeddings import DEFAULT_EMBEDDER, SentenceTransformerEm
 from ted_graph.library.examples import WorkedExamples
 from ted_graph.library.experience import Experience, Status, experience_id
 from ted_graph.library.journal import Journal
+from ted_graph.library.records import Records
 from ted_graph.library.recovery import Recovery, locked
 from ted_graph.library.retrieval import ImageMode, ImageRetrieval
-from ted_graph.library.safety import unsafe_reason
-from ted_graph.library.usage_log import UsageLog
+from ted_graph.library.safety import checked_text
+from ted_graph.library.search import Search
+from ted_graph.library.sharing import EXPORT_FORMAT, Sharing
+from ted_graph.library.usage_log import UsageCounts, UsageLog
 
 __all__ = ["ExperienceLibrary", "EXPORT_FORMAT"]
 
-EXPORT_FORMAT = "ted-graph/experiences"
-EXPORT_VERSION = 1
 DEFAULT_COLLECTION = "ted_experiences"
 
 STORE_ERRORS: tuple[type[BaseException], ...] = (
@@ -60,7 +60,7 @@ def _settings() -> Settings:
     return Settings(anonymized_telemetry=False)
 
 
-class ExperienceLibrary(Recovery):
+class ExperienceLibrary(Search, Sharing, UsageCounts, Recovery, Records):
     """A Chroma collection of :class:`Experience` records.
 
     Args:
@@ -184,7 +184,7 @@ class ExperienceLibrary(Recovery):
                 )
             return self._examples
 
-    # --- reading -----------------------------------------------------------------------
+    # --- reading (searches by meaning: ted_graph.library.search) ----------------------
     def __len__(self) -> int:
         """Number of *active* experiences."""
         return self.collection.count()
@@ -201,104 +201,6 @@ class ExperienceLibrary(Recovery):
         if status != "active":
             found += self._get(self.archive, where={"status": status} if status else None)
         return sorted(self._with_pending(found), key=lambda e: (e.created_step, e.id))
-
-    def search(
-        self,
-        query: str,
-        *,
-        k: int = 5,
-        min_similarity: float = 0.0,
-        images: Sequence[Any] | None = None,
-    ) -> list[tuple[Experience, float]]:
-        """The ``k`` active experiences most similar to ``query``, with cosine similarity.
-
-        Results below ``min_similarity`` are dropped. One embedding and one vector query.
-        ``images`` (paths, base64, bytes, PIL images) take part as :attr:`image_retrieval`
-        says: ignored, embedded with the text, or captioned into it. On a :attr:`shared`
-        library the results' usage counters leave out events not folded yet (reading them
-        would slow every search); :meth:`get` and :meth:`all` include them.
-        """
-        if k <= 0 or not (query.strip() or images):
-            return []
-        if self.collection.count() == 0:  # an empty library: skip embedding the query
-            return []
-        vector = self.query_vector(query, images=images)
-        if vector is None:  # images only, and they are not used
-            return []
-        return self._nearest(vector, k, min_similarity)
-
-    def search_vector(
-        self, vector: Any, *, k: int = 5, min_similarity: float = 0.0
-    ) -> list[tuple[Experience, float]]:
-        """:meth:`search` for a vector already made by :meth:`query_vector`."""
-        if k <= 0 or self.collection.count() == 0:
-            return []
-        return self._nearest(vector, k, min_similarity)
-
-    def _nearest(
-        self, vector: Any, k: int, min_similarity: float
-    ) -> list[tuple[Experience, float]]:
-        """The vector query both searches share (``k`` positive, the library not empty)."""
-        res = self.collection.query(  # active records only: no metadata filter needed
-            query_embeddings=[vector],
-            n_results=k,
-            include=["documents", "metadatas", "distances"],
-        )
-        out: list[tuple[Experience, float]] = []
-        for id_, doc, meta, dist in zip(
-            res["ids"][0],
-            res["documents"][0],
-            res["metadatas"][0],
-            res["distances"][0],
-            strict=True,
-        ):
-            if not doc or meta is None:  # deleted by another process while the query ran
-                continue
-            similarity = 1.0 - float(dist)
-            if similarity >= min_similarity:
-                out.append((Experience.from_record(id_, doc, meta), similarity))
-        return out
-
-    def query_vector(self, query: str, *, images: Sequence[Any] | None = None) -> Any | None:
-        """The unit vector :meth:`search` looks up for ``query`` (and ``images``, as
-        :attr:`image_retrieval` says); None when there is nothing to look up. A text's
-        cosine similarity to it is the score search would give that text."""
-        import numpy as np
-
-        images = list(images or [])
-        mode = self.image_retrieval.effective_mode(self.embedding_function) if images else "text"
-        if mode == "caption":
-            query = self.image_retrieval.query_text(query, images)
-        if mode == "image":
-            vector = self.image_retrieval.query_vector(self.embedding_function, query, images)
-        elif query.strip():
-            vector = self.embedding_function([query])[0]
-        else:
-            return None
-        vector = np.asarray(vector, dtype=np.float32)
-        return vector / (np.linalg.norm(vector) + 1e-12)
-
-    def similar_pairs(self, threshold: float = 0.85) -> list[tuple[Experience, Experience, float]]:
-        """Pairs of active experiences whose cosine similarity is at least ``threshold``."""
-        res = self.collection.get(include=["documents", "metadatas", "embeddings"])
-        ids = res["ids"]
-        if len(ids) < 2:
-            return []
-        import numpy as np
-
-        vectors = np.asarray(res["embeddings"], dtype=np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-        sims = vectors @ vectors.T
-        exps = [
-            Experience.from_record(i, d, m)
-            for i, d, m in zip(ids, res["documents"], res["metadatas"], strict=True)
-        ]
-        pairs = []
-        for a in range(len(ids)):
-            for b in range(a + 1, len(ids)):
-                if sims[a, b] >= threshold:
-                    pairs.append((exps[a], exps[b], float(sims[a, b])))
-        return sorted(pairs, key=lambda p: -p[2])
 
     # --- writing -----------------------------------------------------------------------
     @locked
@@ -338,7 +240,7 @@ class ExperienceLibrary(Recovery):
         make_room: bool,
         measured: tuple[float, int] | None = None,
     ) -> Experience:
-        text = _checked(text)
+        text = checked_text(text)
         id_ = experience_id(text)
         found = self._get_ids([id_], pending=False)
         existing = found[0] if found else None
@@ -390,7 +292,7 @@ class ExperienceLibrary(Recovery):
             ValueError: the text is empty or unsafe
             (:func:`ted_graph.library.safety.unsafe_reason`).
         """
-        text = _checked(text)
+        text = checked_text(text)
         exp = self._require(id)
         if exp.status != "active":
             raise KeyError(f"experience {id!r} is {exp.status}, not active")
@@ -452,220 +354,9 @@ class ExperienceLibrary(Recovery):
         self._store([merged, *[o for o in olds if o.id != merged.id]])
         return merged
 
-    @locked
-    def record_usage(
-        self,
-        usage: dict[str, tuple[int, int, int]],
-        *,
-        step: int,
-    ) -> None:
-        """Add ``(retrieved, helpful, harmful)`` counts to experiences.
-
-        Only metadata is written: nothing is re-embedded. Unknown ids are ignored (an
-        experience can be merged away between retrieval and scoring). A :attr:`shared`
-        library appends one event instead, so concurrent processes lose no count.
-        """
-        if not usage:
-            return
-        if self.shared:
-            self.usage_log.append(usage, step)
-            return
-        exps = self._get_ids(list(usage))
-        for exp in exps:
-            retrieved, helpful, harmful = usage[exp.id]
-            exp.retrieved += retrieved
-            exp.helpful += helpful
-            exp.harmful += harmful
-            if retrieved:
-                exp.last_used_step = max(exp.last_used_step, step)
-        self._store(exps)
-
-    def fold_usage(self) -> int:
-        """Move pending usage events into the stored counters; returns the events folded.
-
-        Only one process may fold a shared library (the distillation writer does): two
-        folding at once could count an event twice. Counts are written before the events
-        are deleted, so a crash in between counts that fold twice rather than losing it.
-        """
-        with self._lock:
-            ids, totals = self.usage_log.pending()
-            if not ids:
-                return 0
-            exps = self._get_ids(list(totals), pending=False)
-            for exp in exps:
-                _add_usage(exp, totals[exp.id])
-            self._store(exps)
-            self.usage_log.delete(ids)
-            return len(ids)
-
-    # --- sharing -----------------------------------------------------------------------
-    def export_json(self, path: str | os.PathLike[str], *, status: Status | None = None) -> int:
-        """Write experiences (all statuses by default) to a JSON file; returns the count."""
-        exps = self.all(status=status)
-        payload = {
-            "format": EXPORT_FORMAT,
-            "version": EXPORT_VERSION,
-            "embedder": self.embedding_function.model,
-            "experiences": [e.to_dict() for e in exps],
-        }
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(target.suffix + ".tmp")
-        tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(target)
-        return len(exps)
-
-    @locked
-    def import_json(self, path: str | os.PathLike[str]) -> int:
-        """Load experiences from an export; records with an existing id are overwritten.
-
-        Texts are re-embedded with this library's embedder. Returns the number imported.
-
-        Raises:
-            ValueError: the file is not a ted-graph export or a record is malformed.
-        """
-        source = Path(path)
-        try:
-            payload = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{source}: cannot read a ted-graph export ({exc})") from exc
-        if not isinstance(payload, dict) or payload.get("format") != EXPORT_FORMAT:
-            raise ValueError(f"{source}: not a ted-graph experience export (format field)")
-        records = payload.get("experiences")
-        if not isinstance(records, list):
-            raise ValueError(f"{source}: 'experiences' must be a list")
-        exps = []
-        for i, record in enumerate(records):
-            try:
-                exp = Experience.from_dict(record)
-                exp.text = _clean(exp.text)
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{source}: experiences[{i}]: {exc}") from exc
-            why = unsafe_reason(exp.text)
-            if why:
-                raise ValueError(f"{source}: experiences[{i}]: refused, the text {why}")
-            exps.append(exp)
-        if self.max_size is not None:
-            incoming = {e.id for e in exps if e.status == "active"}
-            kept = {e.id for e in self.all()} - {e.id for e in exps if e.status != "active"}
-            if len(kept | incoming) > self.max_size:
-                raise ValueError(
-                    f"{source}: importing would leave {len(kept | incoming)} active "
-                    f"experiences, more than this library's max_size={self.max_size}"
-                )
-        for active, target, other in (
-            (True, self.collection, self.archive),
-            (False, self.archive, self.collection),
-        ):
-            chosen = [e for e in exps if (e.status == "active") == active]
-            if chosen:  # validated all first: nothing is written from a bad file
-                target.upsert(
-                    ids=[e.id for e in chosen],
-                    documents=[e.text for e in chosen],
-                    metadatas=[e.to_metadata() for e in chosen],
-                )
-                other.delete(ids=[e.id for e in chosen])
-        return len(exps)
-
-    # --- internals ---------------------------------------------------------------------
-    def _write_records(self, exps: Sequence[Experience], have: dict[str, Experience]) -> None:
-        """Write whole records; texts are re-embedded only where they changed."""
-        self._store([e for e in exps if _text_of(have.get(e.id)) == e.text])
-        fresh = [e for e in exps if _text_of(have.get(e.id)) != e.text]
-        if not fresh:
-            return
-        ids = [e.id for e in fresh]
-        for coll in (self.collection, self.archive):
-            coll.delete(ids=ids)
-        for active, coll in ((True, self.collection), (False, self.archive)):
-            group = [e for e in fresh if (e.status == "active") == active]
-            if group:
-                coll.add(
-                    ids=[e.id for e in group],
-                    documents=[e.text for e in group],
-                    metadatas=[e.to_metadata() for e in group],
-                )
-
-    def _get(
-        self, collection: Any, *, where: dict[str, Any] | None = None, ids: list[str] | None = None
-    ) -> list[Experience]:
-        """Records of ``collection`` as stored (a shared library's pending usage left out)."""
-        res = collection.get(ids=ids, where=where, include=["documents", "metadatas"])
-        return [
-            Experience.from_record(i, d, m)
-            for i, d, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
-            if d and m is not None  # a record another process was deleting
-        ]
-
-    def _with_pending(self, exps: list[Experience]) -> list[Experience]:
-        """``exps`` with a shared library's pending usage added in (one read of the log)."""
-        if self.shared and exps:
-            totals = self.usage_log.pending()[1]
-            for exp in exps:
-                if exp.id in totals:
-                    _add_usage(exp, totals[exp.id])
-        return exps
-
-    def _get_ids(self, ids: list[str], *, pending: bool = True) -> list[Experience]:
-        """Records by id from wherever they are; the active copy wins."""
-        if not ids:
-            return []
-        found = {e.id: e for e in self._get(self.archive, ids=ids)}
-        found.update({e.id: e for e in self._get(self.collection, ids=ids)})
-        exps = [found[i] for i in dict.fromkeys(ids) if i in found]
-        return self._with_pending(exps) if pending else exps
-
-    def _require(self, id: str) -> Experience:
-        """The stored record for a write (a shared library's pending usage left out: it
-        stays pending, so writing the record back cannot count it twice)."""
-        found = self._get_ids([id], pending=False)
-        exp = found[0] if found else None
-        if exp is None:
-            raise KeyError(f"no experience with id {id!r}")
-        return exp
-
-    def _store(self, exps: Sequence[Experience]) -> None:
-        """Write records' metadata where their status says they belong.
-
-        Active records live in the main collection, removed and merged ones in the archive;
-        a record whose status changed moves with its stored embedding (nothing is
-        re-embedded): copied to its new collection first, then deleted from the old one.
-        """
-        for active, home, away in (
-            (True, self.collection, self.archive),
-            (False, self.archive, self.collection),
-        ):
-            group = [e for e in exps if (e.status == "active") == active]
-            if not group:
-                continue
-            ids = [e.id for e in group]
-            moving = away.get(ids=ids, include=["embeddings"])
-            if moving["ids"]:
-                vectors = dict(zip(moving["ids"], moving["embeddings"], strict=True))
-                movers = [e for e in group if e.id in vectors]
-                home.upsert(
-                    ids=[e.id for e in movers],
-                    embeddings=[vectors[e.id] for e in movers],
-                    documents=[e.text for e in movers],
-                    metadatas=[e.to_metadata() for e in movers],
-                )
-                away.delete(ids=[e.id for e in movers])
-            staying = [e for e in group if e.id not in set(moving["ids"])]
-            if staying:
-                home.update(
-                    ids=[e.id for e in staying], metadatas=[e.to_metadata() for e in staying]
-                )
-
     def __repr__(self) -> str:
         where = self.path or type(self.client).__name__
         return f"ExperienceLibrary({where!s}, collection={self.collection.name!r})"
-
-
-def _add_usage(exp: Experience, sums: list[int]) -> None:
-    exp.retrieved += sums[0]
-    exp.helpful += sums[1]
-    exp.harmful += sums[2]
-    exp.last_used_step = max(exp.last_used_step, sums[3])
 
 
 def _is_shared(client: Any) -> bool:
@@ -674,25 +365,6 @@ def _is_shared(client: Any) -> bool:
     if get_settings is None:
         return True  # a LangGraph store, or another Chroma-shaped client
     return "fastapi" in str(get_settings().chroma_api_impl).lower()
-
-
-def _text_of(exp: Experience | None) -> str | None:
-    return exp.text if exp is not None else None
-
-
-def _clean(text: str) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError("an experience needs a non-empty text")
-    return " ".join(text.split())
-
-
-def _checked(text: str) -> str:
-    """``text`` cleaned, or ``ValueError`` when it is empty or unsafe to put in a prompt."""
-    text = _clean(text)
-    why = unsafe_reason(text)
-    if why:
-        raise ValueError(f"experience refused: the text {why}")
-    return text
 
 
 def _union(first: Iterable[str], second: Iterable[str]) -> list[str]:

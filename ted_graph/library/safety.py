@@ -31,7 +31,7 @@ import math
 import re
 from collections import Counter
 
-__all__ = ["unsafe_reason"]
+__all__ = ["unsafe_reason", "clean_text", "checked_text"]
 
 _INSTRUCTIONS = re.compile(
     r"\b(?:ignore|disregard|forget|override|bypass)\b[^.]{0,30}?"
@@ -94,3 +94,19 @@ def unsafe_reason(text: str, *, answer_keys: bool = True) -> str | None:
     if _OPTION_KEY.search(text):
         return "names an answer option"
     return None
+
+
+def clean_text(text: str) -> str:
+    """An experience's text with its whitespace collapsed; ``ValueError`` when empty."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("an experience needs a non-empty text")
+    return " ".join(text.split())
+
+
+def checked_text(text: str) -> str:
+    """``text`` cleaned, or ``ValueError`` when it is empty or unsafe to put in a prompt."""
+    text = clean_text(text)
+    why = unsafe_reason(text)
+    if why:
+        raise ValueError(f"experience refused: the text {why}")
+    return text
