@@ -159,13 +159,15 @@ class ChatLlamaCppBatched(BaseChatModel):
 
         engine = self.engine
         if self._formatter is None:
-            template = engine.chat_template
+            template = engine.vocab.chat_template
             if not template:
                 raise ValueError(
                     f"{self.model_path} has no chat template in its GGUF metadata; "
                     "use an instruction-tuned (chat) model"
                 )
-            self._formatter = Jinja2ChatFormatter(template, engine.eos_text, engine.bos_text)
+            self._formatter = Jinja2ChatFormatter(
+                template, engine.vocab.eos_text, engine.vocab.bos_text
+            )
         text = self._formatter(messages=to_chat_dicts(messages)).prompt
         return engine.tokenize(text)
 

@@ -20,7 +20,6 @@ copied.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import threading
@@ -31,6 +30,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ted_graph.models.cpu import CPU_COMPUTE, on_compute_thread
+from ted_graph.models.llamacpp_sampling import SamplingParams, Vocabulary
 
 __all__ = ["SamplingParams", "EngineStats", "LlamaEngine"]
 
@@ -41,37 +41,6 @@ _BACKEND_READY = False
 # Engines of different models (a student and a teacher), and transformers models on the
 # CPU, take turns on the cores (ted_graph.models.cpu)
 _COMPUTE = CPU_COMPUTE
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    """How one request's sequences are decoded.
-
-    ``temperature == 0`` is greedy decoding (then ``n`` identical sequences are decoded
-    once). ``repetition_penalty`` is llama.cpp's repeat penalty over the last 64 tokens,
-    prompt included, close to transformers' ``repetition_penalty``. ``min_tokens`` masks
-    end-of-generation tokens until that many tokens were produced. ``grammar`` (GBNF, root
-    rule ``root``) constrains every token, so the output always matches it. ``top_k``
-    (0: off) keeps the likeliest tokens before the nucleus cut; 64 is the transformers
-    backend's ``SAMPLE_TOP_K``, so both sample from the same candidates. Where the next
-    token's distribution is flat, top-p alone sorts much of the vocabulary (152k tokens for
-    Qwen) at every step: on ``benchmarks/inference.py``'s synthetic prompts that cost the
-    0.5B student a third of its sampled decode rate at 16 sequences. On real rollouts,
-    whose distributions are peaked, the difference was within noise.
-    """
-
-    max_tokens: int = 256
-    temperature: float = 0.0
-    top_p: float = 0.95
-    top_k: int = 64
-    repetition_penalty: float = 1.0
-    min_tokens: int = 0
-    seed: int | None = None
-    grammar: str | None = None
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature <= 0
 
 
 @dataclass
@@ -190,7 +159,7 @@ class LlamaEngine:
         self.n_ctx = lc.llama_n_ctx(self._ctx)
         self.seq_capacity = min(self.n_ctx // n_parallel, self.n_ctx_train)
         self._batch = lc.llama_batch_init(cparams.n_batch, 0, 1)
-        self._eog: list[int] | None = None
+        self.vocab = Vocabulary(lc, self._model)
         self.stats = EngineStats()
 
         self._cv = threading.Condition()
@@ -205,48 +174,11 @@ class LlamaEngine:
 
     def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
         """Token ids of ``text``; special tokens written in it (chat markup) are parsed."""
-        data = text.encode("utf-8")
-        size = len(data) + 8
-        buf = (self._lc.llama_token * size)()
-        n = self._lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
-        if n < 0:  # buffer too small: -n is the size needed
-            size = -n
-            buf = (self._lc.llama_token * size)()
-            n = self._lc.llama_tokenize(self._vocab, data, len(data), buf, size, add_special, True)
-        return list(buf[:n])
+        return self.vocab.tokenize(text, add_special=add_special)
 
     def detokenize(self, tokens: list[int]) -> str:
         """Text of ``tokens`` without special tokens."""
-        pieces = []
-        buf = ctypes.create_string_buffer(256)
-        for token in tokens:
-            n = self._lc.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, False)
-            if n < 0:
-                big = ctypes.create_string_buffer(-n)
-                n = self._lc.llama_token_to_piece(self._vocab, token, big, len(big), 0, False)
-                pieces.append(big.raw[:n])
-            else:
-                pieces.append(buf.raw[:n])
-        return b"".join(pieces).decode("utf-8", errors="replace")
-
-    def token_text(self, token: int) -> str:
-        """A special token's text (``<|im_end|>``), for chat templates."""
-        buf = ctypes.create_string_buffer(256)
-        n = self._lc.llama_token_to_piece(self._vocab, token, buf, len(buf), 0, True)
-        return buf.raw[: max(n, 0)].decode("utf-8", errors="replace")
-
-    @property
-    def chat_template(self) -> str | None:
-        raw = self._lc.llama_model_chat_template(self._model, None)
-        return raw.decode("utf-8") if raw else None
-
-    @property
-    def bos_text(self) -> str:
-        return self.token_text(self._lc.llama_vocab_bos(self._vocab))
-
-    @property
-    def eos_text(self) -> str:
-        return self.token_text(self._lc.llama_vocab_eos(self._vocab))
+        return self.vocab.detokenize(tokens)
 
     # -- requests --------------------------------------------------------------------
 
@@ -270,7 +202,7 @@ class LlamaEngine:
                 "the model's context); raise seq_tokens (n_ctx) or shorten the prompt"
             )
         if params.grammar:  # parsed here, in the caller's thread: the worker must not fail
-            self._lc.llama_sampler_free(self._grammar_sampler(params.grammar))
+            self._lc.llama_sampler_free(self.vocab.grammar(params.grammar))
         request = _Request(list(tokens), n, params)
         with self._cv:
             if self._closed:
@@ -329,7 +261,14 @@ class LlamaEngine:
             slots = []
             for index in range(request.n):
                 seq = self._free.pop(0)
-                slots.append(_Slot(seq, request, index, self._sampler(request, index)))
+                slots.append(
+                    _Slot(
+                        seq,
+                        request,
+                        index,
+                        self.vocab.chain(request.params, request.tokens, index),
+                    )
+                )
             self._slots.extend(slots)
             admitted.append((request, slots))
         return admitted
@@ -417,7 +356,7 @@ class LlamaEngine:
             row = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
             if masking:
                 row = row.copy()
-                row[self._eog_tokens()] = -np.inf
+                row[self.vocab.eog_tokens()] = -np.inf
             return int(row.argmax())
         if slot.min_tokens_masked and not masking:  # drop the end-of-generation mask
             self._lc.llama_sampler_free(self._lc.llama_sampler_chain_remove(slot.sampler, 0))
@@ -465,63 +404,6 @@ class LlamaEngine:
         while self._pending:
             self._pending.popleft().future.set_exception(exc)
         self._lc.llama_memory_clear(self._mem, True)
-
-    # -- samplers --------------------------------------------------------------------
-
-    def _eog_tokens(self) -> list[int]:
-        if self._eog is None:
-            is_eog = self._lc.llama_vocab_is_eog
-            self._eog = [t for t in range(self.n_vocab) if is_eog(self._vocab, t)]
-        return self._eog
-
-    def _grammar_sampler(self, grammar: str) -> Any:
-        """A llama.cpp grammar sampler for GBNF ``grammar`` (root rule ``root``)."""
-        sampler = self._lc.llama_sampler_init_grammar(self._vocab, grammar.encode("utf-8"), b"root")
-        if not sampler:
-            raise ValueError("llama.cpp could not parse the grammar (GBNF, root rule 'root')")
-        return sampler
-
-    def _sampler(self, request: _Request, index: int) -> Any:
-        """A llama.cpp sampler chain for one sequence, or None for plain argmax."""
-        lc = self._lc
-        params = request.params
-        if params.greedy and params.repetition_penalty == 1.0 and not params.grammar:
-            return None
-        chain = lc.llama_sampler_chain_init(lc.llama_sampler_chain_default_params())
-        if params.grammar:  # first: every later step sees only tokens the grammar allows
-            lc.llama_sampler_chain_add(chain, self._grammar_sampler(params.grammar))
-        if params.min_tokens > 0:
-            eog = self._eog_tokens()
-            biases = (lc.llama_logit_bias * len(eog))()
-            for i, token in enumerate(eog):
-                biases[i].token = token
-                biases[i].bias = float("-inf")
-            lc.llama_sampler_chain_add(
-                chain, lc.llama_sampler_init_logit_bias(self.n_vocab, len(eog), biases)
-            )
-        if params.repetition_penalty != 1.0:
-            penalties = lc.llama_sampler_init_penalties(
-                self.n_vocab, 64, params.repetition_penalty, 0.0, 0.0
-            )
-            for token in request.tokens[-64:]:  # the prompt counts, as in transformers
-                lc.llama_sampler_accept(penalties, token)  # (not the grammar: it is output's)
-            lc.llama_sampler_chain_add(chain, penalties)
-        if params.greedy:
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_greedy())
-        else:
-            if params.top_k > 0:
-                lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_k(params.top_k))
-            if params.top_p < 1.0:
-                lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_top_p(params.top_p, 1))
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_temp(params.temperature))
-            lc.llama_sampler_chain_add(chain, lc.llama_sampler_init_dist(_seed(params, index)))
-        return chain
-
-
-def _seed(params: SamplingParams, index: int) -> int:
-    if params.seed is None:
-        return 0xFFFFFFFF  # LLAMA_DEFAULT_SEED: a random seed
-    return (params.seed * 1_000_003 + index) % 0xFFFFFFFF
 
 
 def _init_backend(lc: Any) -> None:
