@@ -1,36 +1,32 @@
-"""Experience writing and compression: how the teacher curates the library.
+"""Experience writing: how the teacher curates the library from its critiques.
 
-Writing turns one critique into validated ADD/UPDATE/DELETE operations. Compression keeps
-the library small and clean: it removes well-used experiences of low utility, merges
-near-duplicates (embedding similarity proposes, the teacher decides), rewrites long ones and
-caps the size by utility.
+Writing turns critiques into validated ADD/UPDATE/DELETE operations (checked by
+:mod:`~ted_graph.distillation.lessons`, verified by
+:mod:`~ted_graph.distillation.verification` when asked). Compression, the other half of
+curation, lives in :mod:`~ted_graph.distillation.compression` and is re-exported here.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
 
-from ted_graph.answers import normalize
 from ted_graph.config import DistillConfig
+from ted_graph.distillation.compression import CompressionReport, cap_size, compress_library
+from ted_graph.distillation.lessons import form_problem, generality_problem
 from ted_graph.distillation.verification import Candidate, Verdict, Verifier
 from ted_graph.library.experience import Experience
 from ted_graph.library.library import STORE_ERRORS, ExperienceLibrary
-from ted_graph.library.safety import unsafe_reason
 from ted_graph.models.structured import (
-    MergeDecision,
     Operation,
     OperationBatch,
-    Rewrite,
     generate_structured_batch,
 )
-from ted_graph.prompts import prompt_dirs, render
+from ted_graph.prompts import render
 from ted_graph.types import Problem
 
 __all__ = [
@@ -48,16 +44,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 Ask = Callable[[list[BaseMessage]], str]
 AskMany = Callable[[list[list[BaseMessage]]], list[str]]
-_LESSON_FORM = re.compile(r"^(?:when|if|before|after|while|for)\b[^,]{3,},\s*\S", re.IGNORECASE)
-_ABOUT_STUDENT = re.compile(r"\bthe student'?s?\b", re.IGNORECASE)
-_THIS_ONE = re.compile(
-    r"\b(?:in|for) this (?:case|problem|question|example|instance)\b", re.IGNORECASE
-)
-_ONE_IMAGE = re.compile(
-    r"\b(?:this|that|the above|the given|the shown)\s+(?:image|picture|figure|diagram|photo)"
-    r"|\b(?:shown|pictured|depicted|drawn)\s+(?:above|here|in this)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -75,110 +61,6 @@ class WriteReport:
         for key, value in asdict(other).items():
             setattr(self, key, getattr(self, key) + value)
         return self
-
-
-@dataclass
-class CompressionReport:
-    removed: int = 0
-    merged: int = 0
-    rewritten: int = 0
-    dropped: int = 0
-
-
-def form_problem(text: str, max_words: int) -> str | None:
-    """Why ``text`` is not a well-formed, safe lesson, or ``None`` (see
-    :func:`generality_problem` and :func:`ted_graph.library.safety.unsafe_reason`). Every text a
-    model proposes (written, merged or rewritten) passes here."""
-    words = text.split()
-    if len(words) > 2 * max_words:
-        return f"too long ({len(words)} words)"
-    if len(words) < 6 or "..." in text or "\u2026" in text or re.search(r"<[^>]*>", text):
-        return "a placeholder or fragment"
-    if not _LESSON_FORM.match(text.strip()):
-        return "not of the form 'When <situation>, <advice>'"
-    if _ABOUT_STUDENT.search(text):
-        return "describes the student instead of advising the solver"
-    words = _words(text)
-    phrases = _instruction_phrases(tuple(prompt_dirs()))
-    if any(" ".join(words[i : i + 6]) in phrases for i in range(len(words) - 5)):
-        return "copies the writing instructions"
-    return unsafe_reason(text)
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
-@functools.lru_cache(maxsize=4)
-def _instruction_phrases(dirs: tuple[object, ...]) -> frozenset[str]:
-    """Every run of six words in the writing prompt's own text (a small teacher sometimes
-    writes "instead of adding a near-duplicate of one of them, improve it with UPDATE" as
-    its advice). ``dirs`` keys the cache on the template folders in use."""
-    text = render(
-        "write_experiences",
-        critique="",
-        has_images=True,
-        experiences=[{"text": ""}],
-        max_operations=3,
-        max_words=50,
-    )
-    words = _words(text)
-    return frozenset(" ".join(words[i : i + 6]) for i in range(len(words) - 5))
-
-
-_NUMERAL = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\d)")
-
-
-def _numerals(text: str) -> set[str]:
-    """The numbers written in digits in ``text``, without leading zeros ("05" -> "5")."""
-    return {m.group().lstrip("0") or "0" for m in _NUMERAL.finditer(text)}
-
-
-def generality_problem(
-    text: str, problem: Problem, max_words: int, *, labels: bool = False
-) -> str | None:
-    """Why ``text`` is not a general experience for ``problem``, or ``None`` if it is.
-
-    Rejects texts that are not a lesson of the form "When <situation>, <advice>" (also
-    "If/Before/After/While/For ..., ..."), placeholders ("When ..., ..."), texts about "the
-    student" rather than advice to the solver, texts that copy six consecutive words of the
-    writing prompt's instructions, texts under six or over twice ``max_words``
-    words, texts that state the problem's answer (answers of four or more characters) or an
-    answer key ("the answer is B"), texts that name a number (in digits, other than 0
-    and 1) written in the question or the answer ("…an incorrect total of 10 fruits"),
-    texts that point at one image ("this figure", "shown above") or at this one problem
-    ("In this case, the path has 4 line segments"), and texts that copy
-    eight or more consecutive words of the question.
-
-    ``labels=True`` lets a text name the answer when it is one of the problem's listed
-    choices: a rule drawn from several problems tells their labels apart ("a path that
-    returns to its start is never a line"), which names a label, not one problem's answer.
-    """
-    why = form_problem(text, max_words)
-    if why:
-        return why
-    norm_text = normalize(text)
-    choices = {normalize(c) for c in problem.get("choices") or []} if labels else set()
-    for truth in [problem["answer"], *problem.get("accepted", [])]:
-        answer = normalize(truth)
-        if answer in choices:
-            continue
-        if len(answer) >= 4 and answer in norm_text:
-            return "states this problem's answer"
-    if _ONE_IMAGE.search(text):
-        return "describes one image"
-    if _THIS_ONE.search(text):
-        return "speaks of this one problem"
-    q = normalize(problem["question"]).split()
-    for i in range(len(q) - 7):
-        if " ".join(q[i : i + 8]) in norm_text:
-            return "copies the question"
-    truths = [problem["answer"], *problem.get("accepted", [])]
-    specific = _numerals(" ".join([problem["question"], *map(str, truths)])) - {"0", "1"}
-    named = sorted(_numerals(text) & specific, key=float)
-    if named:
-        return f"names this problem's numbers ({', '.join(named)})"
-    return None
 
 
 def write_from_critique(
@@ -311,16 +193,6 @@ def add_within_cap(
     return dropped
 
 
-def cap_size(library: ExperienceLibrary, max_size: int, *, step: int) -> int:
-    """Remove the lowest-utility active experiences beyond ``max_size``; returns how many
-    (:meth:`ExperienceLibrary.cap`).
-
-    Writing calls it before each ADD that would overflow (so the library never holds more
-    than ``max_size`` active experiences, even inside a batch); compression calls it too.
-    """
-    return library.cap(max_size, step=step)
-
-
 def _apply(
     library: ExperienceLibrary,
     batch: OperationBatch,
@@ -373,79 +245,6 @@ def _apply(
             assert target is not None
             library.remove(target, step=step)
             report.deleted += 1
-    return report
-
-
-def compress_library(
-    library: ExperienceLibrary, ask_many: AskMany, *, step: int, cfg: DistillConfig
-) -> CompressionReport:
-    """Remove, merge, rewrite and cap the library (TED.md, step 6).
-
-    The teacher's merge decisions, then its rewrites, are each asked in one batched request.
-    """
-    report = CompressionReport()
-    # 1. remove: used enough to judge, and of low utility
-    for exp in library.all():
-        if exp.retrieved >= cfg.min_uses and exp.utility(step) < cfg.min_utility:
-            library.remove(exp.id, step=step)
-            report.removed += 1
-    # 2. merge near-duplicates: similarity proposes (disjoint pairs, most similar first),
-    #    the teacher decides; texts with the same words (case and punctuation aside) are
-    #    merged at once, keeping the better one's text
-    pairs, taken = [], set()
-    for first, second, _ in library.similar_pairs(cfg.merge_threshold):
-        if first.id in taken or second.id in taken:
-            continue
-        taken.update({first.id, second.id})
-        if _words(first.text) == _words(second.text):
-            keep = max((first, second), key=lambda e: (e.utility(step), e.retrieved))
-            with library.batch(step):
-                library.merge([first.id, second.id], keep.text, step=step)
-            report.merged += 1
-            continue
-        pairs.append((first, second))
-    decisions = generate_structured_batch(
-        ask_many,
-        [
-            [
-                HumanMessage(
-                    content=render("merge", first=a.text, second=b.text, max_words=cfg.max_words)
-                )
-            ]
-            for a, b in pairs
-        ],
-        MergeDecision,
-        retries=cfg.writer_retries,
-    )
-    for (first, second), (decision, _) in zip(pairs, decisions, strict=True):
-        if decision is None or not decision.merge or not decision.text:
-            continue
-        if form_problem(decision.text, cfg.max_words):
-            continue
-        with library.batch(step):
-            library.merge([first.id, second.id], decision.text, step=step)
-        report.merged += 1
-    # 3. rewrite long experiences
-    long = [exp for exp in library.all() if len(exp.text.split()) > cfg.max_words]
-    rewrites = generate_structured_batch(
-        ask_many,
-        [
-            [HumanMessage(content=render("rewrite", text=exp.text, max_words=cfg.max_words))]
-            for exp in long
-        ],
-        Rewrite,
-        retries=cfg.writer_retries,
-    )
-    for exp, (rewrite, _) in zip(long, rewrites, strict=True):
-        if (
-            rewrite is not None
-            and len(rewrite.text.split()) <= cfg.max_words
-            and not form_problem(rewrite.text, cfg.max_words)
-        ):
-            library.update(exp.id, rewrite.text, step=step)
-            report.rewritten += 1
-    # 4. cap the size, dropping the lowest utility first
-    report.dropped = cap_size(library, cfg.max_size, step=step)
     return report
 
 
