@@ -12,6 +12,8 @@ MODULES = [
     "ted_graph.data.loading",
     "ted_graph.distillation.graph",
     "ted_graph.models",
+    "ted_graph.models.base",
+    "ted_graph.models.backends",
     "ted_graph.models.usage",
     "ted_graph.models.remote",
     "ted_graph.serving.nodes",

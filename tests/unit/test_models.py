@@ -146,3 +146,52 @@ def test_generate_iter_yields_every_prompt_once(make_model):
     seen = dict(generate_iter(model, prompts, batch_size=2))
     assert sorted(seen) == [0, 1, 2, 3, 4] and all(len(v) == 1 for v in seen.values())
     assert default_batch_size(model) == 8
+
+
+def test_every_model_kind_has_one_backend(make_model):
+    from ted_graph.models import backend_for
+    from ted_graph.models.chat import ChatModelBackend
+
+    assert isinstance(backend_for(make_model(lambda p: "x")), ChatModelBackend)
+    with pytest.raises(TypeError, match="no generation backend"):
+        backend_for(object())  # type: ignore[arg-type]
+
+
+def test_a_registered_backend_runs_its_models_and_counts_their_tokens(make_model, monkeypatch):
+    from fakes import RuleChatModel
+
+    from ted_graph.models import GenerationBackend, backends, register_backend, track_usage
+
+    monkeypatch.setattr(backends, "_BACKENDS", list(backends._BACKENDS))
+    seen = []
+
+    class Echo(GenerationBackend):
+        name = "echo"
+
+        def matches(self, model):
+            return isinstance(model, RuleChatModel)
+
+        def generate(self, model, prompts, request):
+            seen.append(request)
+            return [[f"{p[-1].content} #{j}" for j in range(request.n)] for p in prompts]
+
+        def count_prompt_tokens(self, model, messages):
+            return 7, False
+
+    register_backend(Echo())
+    model = make_model(lambda p: "never called")
+    prompts = [[HumanMessage("a")], [HumanMessage("b")]]
+    with track_usage() as meter:
+        out = generate(model, prompts, n=2, seed=3, max_tokens=9)
+    assert out == [["a #0", "a #1"], ["b #0", "b #1"]]
+    assert (seen[0].n, seen[0].seed, seen[0].max_tokens) == (2, 3, 9)
+    usage = meter.models["RuleChatModel"]
+    assert usage.prompt_tokens == 14 and model.calls == []
+    with pytest.raises(TypeError, match="GenerationBackend"):
+        register_backend(object())  # type: ignore[arg-type]
+
+
+def test_generation_stops_at_a_stop_string_on_any_backend(make_model):
+    model = make_model(lambda p: "4\nQuestion: and the next one?")
+    out = generate(model, [[HumanMessage("2 + 2?")]], n=2, stop=["\nQuestion:"])
+    assert out == [["4", "4"]]
