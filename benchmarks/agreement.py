@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ted_graph.answers import extract_answer, is_correct
-from ted_graph.data.loading import load_dataset, split
+from ted_graph.data import load_dataset, split
 from ted_graph.library.prompting import student_messages
 from ted_graph.models import generate, load_llamacpp_chat_model, load_local_chat_model
 from ted_graph.models.llamacpp_cpu import PLACEMENTS

@@ -66,7 +66,7 @@ from typing import Any
 
 from ted_graph import DistillResult, EvalResult, ExperienceLibrary, distill, evaluate, load_dataset
 from ted_graph.config import DistillConfig
-from ted_graph.data.loading import split
+from ted_graph.data import split
 from ted_graph.models import load_chat_model, model_name
 
 HERE = Path(__file__).resolve().parent

@@ -24,7 +24,7 @@ import time
 
 from ted_graph import ExperienceLibrary, evaluate, load_chat_model, load_dataset
 from ted_graph.config import DistillConfig
-from ted_graph.data.loading import split
+from ted_graph.data import split
 from ted_graph.distillation.induction import group_critique
 from ted_graph.distillation.nodes import teacher_asker_many
 from ted_graph.distillation.verification import Verifier

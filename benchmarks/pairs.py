@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from ted_graph import evaluate, load_chat_model, load_dataset
-from ted_graph.data.loading import split
+from ted_graph.data import split
 from ted_graph.distillation.evaluation import EvalResult
 
 TASKS = ["object_counting", "date_understanding", "logical_deduction", "geometric_shapes",

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ted_graph import EvalResult, ExperienceLibrary, evaluate, load_chat_model, load_dataset
-from ted_graph.data.loading import split
+from ted_graph.data import split
 from ted_graph.library.examples import worked_solution
 
 TASKS = ["object_counting", "date_understanding", "logical_deduction", "geometric_shapes",

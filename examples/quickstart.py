@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from ted_graph import ExperienceLibrary, distill, evaluate, load_chat_model, load_dataset
-from ted_graph.data.loading import split
-from ted_graph.library.experience import format_table
+from ted_graph.data import split
+from ted_graph.library import format_table
 from ted_graph.models import DEFAULT_STUDENT, DEFAULT_TEACHER
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 
 from ted_graph import ExperienceLibrary, distill, evaluate, load_dataset
-from ted_graph.data.loading import split
+from ted_graph.data import split
 
 
 def main() -> None:

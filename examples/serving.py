@@ -16,7 +16,7 @@ from pathlib import Path
 from langgraph.checkpoint.memory import InMemorySaver
 
 from ted_graph import ExperienceLibrary, create_serving_graph, load_chat_model, load_dataset
-from ted_graph.library.experience import format_table
+from ted_graph.library import format_table
 from ted_graph.models import DEFAULT_STUDENT
 
 HERE = Path(__file__).parent

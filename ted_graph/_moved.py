@@ -50,6 +50,9 @@ MOVED: dict[str, str] = {
 }
 
 
+_SPECS: dict[str, importlib.machinery.ModuleSpec | None] = {}
+
+
 class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname not in MOVED:
@@ -64,11 +67,11 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             stacklevel=2,
         )
         module = importlib.import_module(new)
-        self._spec = module.__spec__  # the import system overwrites it; put back below
+        _SPECS.setdefault(new, module.__spec__)  # the import system overwrites it: see below
         return module
 
     def exec_module(self, module: ModuleType) -> None:
-        module.__spec__ = self._spec
+        module.__spec__ = _SPECS[module.__name__]  # the module's own spec, not the alias's
 
 
 _FINDER = _Alias()

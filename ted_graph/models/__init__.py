@@ -1,4 +1,20 @@
-"""Student and teacher models: any LangChain chat model, or a spec for a local one."""
+"""Student and teacher models: any LangChain chat model, or a spec for a local one.
+
+* :func:`load_chat_model`: a model from a spec (embedded weights, a ``.gguf`` file, a
+  hub id, an OpenAI-compatible server, a vision model) or a chat model unchanged.
+* :mod:`~ted_graph.models.base`: the one generation interface, :class:`GenerationBackend`,
+  that every backend implements; :mod:`~ted_graph.models.backends` picks a model's.
+* The backends: :mod:`~ted_graph.models.llamacpp` (with its engine, sampling and CPU
+  placement modules), :mod:`~ted_graph.models.local_generation` (transformers),
+  :mod:`~ted_graph.models.vision`, :mod:`~ted_graph.models.chat` (any other chat model,
+  remote endpoints from :mod:`~ted_graph.models.remote` included).
+* :func:`generate`, :func:`generate_iter` (:mod:`~ted_graph.models.generation`), usage
+  meters (:mod:`~ted_graph.models.usage`), and schema-validated structured output under
+  llama.cpp grammars (:mod:`~ted_graph.models.structured`, :mod:`~ted_graph.models.grammar`).
+
+May import: :mod:`ted_graph.data` (a vision prompt's images) and the shared modules at the
+package's top; never the library, distillation, serving or the CLI.
+"""
 
 from __future__ import annotations
 

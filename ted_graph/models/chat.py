@@ -34,7 +34,8 @@ class ChatModelBackend(GenerationBackend):
     name = "chat-model"
 
     def matches(self, model: BaseChatModel) -> bool:
-        return isinstance(model, BaseChatModel)
+        # chat models, and runnables wrapping one (``model.bind(...)``, ``with_retry()``)
+        return isinstance(model, BaseChatModel) or callable(getattr(model, "invoke", None))
 
     def generate(
         self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest

@@ -120,7 +120,6 @@ def generate_iter(
     """
     backend = backend_for(model)
     if backend.streams:
-        kwargs.pop("max_concurrency", None)
         request = GenerationRequest(
             batch_size=batch_size, **{**kwargs, "stop": tuple(kwargs.get("stop") or ())}
         )

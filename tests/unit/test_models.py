@@ -152,7 +152,11 @@ def test_every_model_kind_has_one_backend(make_model):
     from ted_graph.models import backend_for
     from ted_graph.models.chat import ChatModelBackend
 
-    assert isinstance(backend_for(make_model(lambda p: "x")), ChatModelBackend)
+    model = make_model(lambda p: "x")
+    assert isinstance(backend_for(model), ChatModelBackend)
+    wrapped = model.bind(stop=["\n"]).with_retry()  # runnables around a chat model too
+    assert isinstance(backend_for(wrapped), ChatModelBackend)
+    assert generate(wrapped, [[HumanMessage("q")]]) == [["x"]]
     with pytest.raises(TypeError, match="no generation backend"):
         backend_for(object())  # type: ignore[arg-type]
 
