@@ -7,7 +7,7 @@ import pytest
 
 from ted_graph.library.safety import unsafe_reason
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 REAL = [
     ROOT / "examples/experiences.json",  # hand-written
     ROOT / "benchmarks/results/conditions/default/date_understanding/ted/run/experiences.json",
