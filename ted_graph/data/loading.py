@@ -22,11 +22,9 @@ from ted_graph.data.problems import DatasetError, validate_problem
 from ted_graph.types import Problem
 
 __all__ = [
-    "DatasetError",
     "load_dataset",
     "load_jsonl",
     "load_bigbench",
-    "validate_problem",
     "split",
     "BIGBENCH_TASKS",
     "TASKS",

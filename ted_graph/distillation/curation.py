@@ -16,7 +16,12 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from ted_graph.config import DistillConfig
-from ted_graph.distillation.compression import CompressionReport, cap_size, compress_library
+from ted_graph.distillation.compression import (
+    AskMany,
+    CompressionReport,
+    cap_size,
+    compress_library,
+)
 from ted_graph.distillation.lessons import form_problem, generality_problem
 from ted_graph.distillation.verification import Candidate, Verdict, Verifier
 from ted_graph.library.experience import Experience
@@ -43,7 +48,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 Ask = Callable[[list[BaseMessage]], str]
-AskMany = Callable[[list[list[BaseMessage]]], list[str]]
 
 
 @dataclass
