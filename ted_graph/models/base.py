@@ -44,7 +44,9 @@ class GenerationRequest:
         max_tokens: new tokens per completion.
         seed: base seed; each prompt and each of its ``n`` copies derive their own from it,
             so rollouts are reproducible.
-        stop: strings that end a completion (cut off before the first one found).
+        stop: strings that end a completion: :func:`~ted_graph.models.generate` cuts every
+            completion before the first one found; a backend may also hand them to the
+            model, so that it stops early.
         batch_size: sequences per forward pass (``None``: the backend's default).
         max_concurrency: parallel requests, for models served over the network.
         repetition_penalty: above 1.0 discourages the loops of small greedy models.
@@ -71,6 +73,7 @@ class GenerationRequest:
     def __post_init__(self) -> None:
         if self.n < 1:
             raise ValueError("n must be at least 1")
+        object.__setattr__(self, "stop", tuple(self.stop or ()))  # any sequence, or None
 
 
 class GenerationBackend(ABC):

@@ -21,7 +21,6 @@ from ted_graph.models.base import (
     GenerationBackend,
     GenerationRequest,
     Prompts,
-    cut_at_stop,
     message_text,
 )
 
@@ -48,8 +47,9 @@ class ChatModelBackend(GenerationBackend):
         kwargs = _call_settings(model, settings)
         if request.stop:
             kwargs["stop"] = list(request.stop)
-        out = _generate(model, prompts, n=request.n, workers=request.max_concurrency, kwargs=kwargs)
-        return [[cut_at_stop(t, request.stop) for t in texts] for texts in out]
+        return _generate(
+            model, prompts, n=request.n, workers=request.max_concurrency, kwargs=kwargs
+        )
 
 
 def _supports_native_n(model: BaseChatModel) -> bool:

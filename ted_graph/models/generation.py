@@ -26,7 +26,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from ted_graph.models.backends import backend_for
-from ted_graph.models.base import GenerationRequest, has_images, message_text, to_chat_dicts
+from ted_graph.models.base import (
+    GenerationBackend,
+    GenerationRequest,
+    Prompts,
+    cut_at_stop,
+    has_images,
+    message_text,
+    to_chat_dicts,
+)
 from ted_graph.models.usage import metering, record_generation
 
 __all__ = ["generate", "generate_iter", "default_batch_size", "message_text", "to_chat_dicts"]
@@ -80,7 +88,7 @@ def generate(
         temperature=temperature,
         max_tokens=max_tokens,
         seed=seed,
-        stop=tuple(stop or ()),
+        stop=stop,
         batch_size=batch_size,
         max_concurrency=max_concurrency,
         repetition_penalty=repetition_penalty,
@@ -96,10 +104,9 @@ def _run(
     if not prompts:
         return []
     backend = backend_for(model)
-    if not backend.reads_images and has_images(prompts):
-        _warn_text_only(model)
+    _check_images(backend, model, prompts)
     started = time.time()
-    out = backend.generate(model, prompts, request)
+    out = [_cut(texts, request.stop) for texts in backend.generate(model, prompts, request)]
     if metering():
         record_generation(model, prompts, out, started, time.time())
     return out
@@ -120,13 +127,11 @@ def generate_iter(
     """
     backend = backend_for(model)
     if backend.streams:
-        request = GenerationRequest(
-            batch_size=batch_size, **{**kwargs, "stop": tuple(kwargs.get("stop") or ())}
-        )
-        if not backend.reads_images and has_images(prompts):
-            _warn_text_only(model)
+        request = GenerationRequest(batch_size=batch_size, **kwargs)
+        _check_images(backend, model, prompts)
         started = time.time()
         for i, texts in backend.stream(model, prompts, request):
+            texts = _cut(texts, request.stop)
             if metering():
                 record_generation(model, [prompts[i]], [texts], started, time.time())
             yield i, texts
@@ -147,6 +152,15 @@ def default_batch_size(model: BaseChatModel) -> int:
     prompts at a time.
     """
     return backend_for(model).batch_size(model)
+
+
+def _cut(texts: list[str], stop: tuple[str, ...]) -> list[str]:
+    return [cut_at_stop(t, stop) for t in texts] if stop else texts
+
+
+def _check_images(backend: GenerationBackend, model: BaseChatModel, prompts: Prompts) -> None:
+    if not backend.reads_images and has_images(prompts):
+        _warn_text_only(model)
 
 
 _WARNED: set[str] = set()

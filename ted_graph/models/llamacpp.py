@@ -261,8 +261,7 @@ class LlamaCppBackend(GenerationBackend):
     def generate(
         self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest
     ) -> list[list[str]]:
-        out = model.generate_many(prompts, request.n, **_sampling(request))  # type: ignore[attr-defined]
-        return [[cut_at_stop(t, request.stop) for t in texts] for texts in out]
+        return model.generate_many(prompts, request.n, **_sampling(request))  # type: ignore[attr-defined]
 
     def stream(
         self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest
@@ -271,7 +270,7 @@ class LlamaCppBackend(GenerationBackend):
         futures = {model.submit(p, request.n, **sampling): i for i, p in enumerate(prompts)}  # type: ignore[attr-defined]
         try:
             for future in as_completed(futures):
-                yield futures[future], [cut_at_stop(t, request.stop) for t in future.result()]
+                yield futures[future], future.result()
         finally:
             for future in futures:
                 future.cancel()

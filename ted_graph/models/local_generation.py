@@ -34,7 +34,6 @@ from ted_graph.models.base import (
     GenerationBackend,
     GenerationRequest,
     Prompts,
-    cut_at_stop,
     to_chat_dicts,
 )
 from ted_graph.models.local import batcher_for, local_backend
@@ -231,7 +230,7 @@ class TransformersBackend(GenerationBackend):
         self, model: BaseChatModel, prompts: Prompts, request: GenerationRequest
     ) -> list[list[str]]:
         hf_model, tokenizer = _require(model)
-        out = generate_local(
+        return generate_local(
             hf_model,
             tokenizer,
             prompts,
@@ -243,7 +242,6 @@ class TransformersBackend(GenerationBackend):
             repetition_penalty=request.repetition_penalty,
             min_tokens=request.min_tokens,
         )
-        return [[cut_at_stop(t, request.stop) for t in texts] for texts in out]
 
     def batch_size(self, model: BaseChatModel) -> int:
         """64 on a GPU and for bfloat16 weights on a CPU (on AMX a forward pass over 40

@@ -31,7 +31,6 @@ from ted_graph.models.base import (
     GenerationBackend,
     GenerationRequest,
     Prompts,
-    cut_at_stop,
     message_text,
 )
 
@@ -145,7 +144,7 @@ class VisionBackend(GenerationBackend):
                     max_tokens=request.max_tokens,
                     **({"seed": seed} if seed is not None else {}),
                 )
-                texts.append(cut_at_stop(message_text(reply).strip(), request.stop))
+                texts.append(message_text(reply).strip())
             out.append(texts)
         return out
 

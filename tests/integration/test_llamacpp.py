@@ -79,6 +79,19 @@ def test_sampled_rollouts_follow_the_seed(model):
     assert len(set(first[0])) > 1 and other != first
 
 
+def test_completions_end_before_a_stop_string_through_generate_and_generate_iter(model):
+    from ted_graph.models import generate_iter
+
+    prompt = [[HumanMessage("Count from 1 to 10.")]]
+    whole = generate(model, prompt, max_tokens=40)[0][0]
+    words = whole.split()
+    assert len(words) >= 3, whole
+    stop = words[2]  # a string the real model's greedy answer holds
+    cut = whole[: whole.index(stop)]  # up to its first occurrence, as the stop means
+    assert generate(model, prompt, max_tokens=40, stop=[stop]) == [[cut]]
+    assert dict(generate_iter(model, prompt, max_tokens=40, stop=[stop])) == {0: [cut]}
+
+
 @pytest.mark.parametrize("penalty", [1.0, 1.2])
 def test_min_and_max_tokens_are_exact(model, penalty):
     engine = model.engine
