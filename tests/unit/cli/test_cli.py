@@ -78,9 +78,8 @@ def test_verify_and_group_critique_are_on_by_default_and_can_be_turned_off(monke
     import importlib
 
     cli_module = importlib.import_module("ted_graph.cli.options")
-    distill_module = importlib.import_module(
-        "ted_graph.distillation.run"
-    )  # the package exports distill()
+    # by name: the package's attribute `distill` is the function, not the module
+    distill_module = importlib.import_module("ted_graph.distillation.run")
 
     seen = []
 
