@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from ted_graph import gym
 from ted_graph.types import Problem
 
-__all__ = ["extract_answer", "grade", "is_correct", "normalize", "letter"]
+__all__ = ["extract_answer", "grade", "is_correct", "normalize", "letter", "register_grader"]
+
+Grader = Callable[[str | None, Problem], float]
+#: Graders named by a problem's ``metadata["grader"]``: each scores a prediction from 0.0 to
+#: 1.0, and only 1.0 counts as right (reasoning-gym's scorers give partial credit).
+_GRADERS: dict[str, Grader] = {}
 
 _NUMBER_WORDS = {
     "zero": 0,
@@ -160,9 +166,29 @@ def extract_answer(text: str, choices: Sequence[str] | None = None) -> str | Non
     return None
 
 
+def register_grader(name: str, grader: Grader) -> None:
+    """Grade problems whose ``metadata["grader"]`` is ``name`` with ``grader(prediction,
+    problem)``, a score from 0.0 to 1.0 of which only 1.0 counts as right.
+
+    ``"reasoning-gym"`` is built in (:mod:`ted_graph.gym`: each task's own scorer).
+    """
+    if name == gym.GRADER:
+        raise ValueError(f"{name!r} is built in")
+    _GRADERS[name] = grader
+
+
 def grade(prediction: str | None, problem: Problem) -> bool:
-    """Whether ``prediction`` is right for ``problem``: its ``answer`` or one it also
-    ``accepted``."""
+    """Whether ``prediction`` is right for ``problem``: by the grader its metadata names
+    (a reasoning-gym task's own scorer), else its ``answer`` or one it also ``accepted``."""
+    name = (problem.get("metadata") or {}).get("grader")
+    if name is not None:
+        grader = gym.score if name == gym.GRADER else _GRADERS.get(name)
+        if grader is None:
+            raise ValueError(
+                f"problem {problem['id']!r} names grader {name!r}, which is not registered "
+                "(ted_graph.answers.register_grader)"
+            )
+        return grader(prediction, problem) >= 1.0
     choices = problem.get("choices")
     truths = [problem["answer"], *problem.get("accepted", [])]
     return any(is_correct(prediction, truth, choices) for truth in truths)

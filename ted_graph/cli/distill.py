@@ -172,6 +172,14 @@ def distill(
     bigbench:date_understanding, bigbench:object_counting,
     bigbench:tracking_shuffled_objects, bigbench:geometric_shapes, and with images
     bigbench:geometric_shapes_rendered and easy-vqa:train / easy-vqa:test (the vqa extra).
+
+    A reasoning-gym task (the gym extra) is drawn from its seeded generator and graded by
+    the task's own scorer: reasoning-gym:<task>?size=<N>&seed=<S>&<config field>=<value>,
+    for example (quote it in a shell):
+
+    \b
+        ted distill 'reasoning-gym:time_intervals?size=30&seed=7'
+        ted eval 'reasoning-gym:time_intervals?size=300&seed=1001'
     """
     from ted_graph.distillation.run import CheckpointMismatch
     from ted_graph.distillation.run import distill as run_distill

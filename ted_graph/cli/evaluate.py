@@ -68,8 +68,10 @@ def eval_cmd(
 ) -> None:
     """Accuracy of the student on DATASET, with the library's experiences or without.
 
-    Prints the accuracy with its 95% Wilson interval, and the prompt and completion tokens
-    and wall time per item.
+    DATASET is any dataset ``ted distill`` takes, a reasoning-gym spec included
+    ('reasoning-gym:<task>?size=<N>&seed=<S>&<config field>=<value>'). Prints the accuracy
+    with its 95% Wilson interval, and the prompt and completion tokens and wall time per
+    item.
     """
     from ted_graph.distillation.evaluation import evaluate
 

@@ -60,10 +60,11 @@ def serve(
     """Answer QUESTIONS with the student and the library's experiences.
 
     QUESTIONS is a JSONL file of {"question", "id"?, "choices"?, "answer"?} rows, a
-    bundled task, or - to read standard input (one JSON object or plain question per
-    line). Each answer is written as a JSON line: id, answer, response, experiences used
-    (and, with --learn, whether it was correct). For an HTTP service, run the serving
-    graph on LangGraph Server (see langgraph.json).
+    bundled task, a reasoning-gym spec ('reasoning-gym:<task>?size=<N>&seed=<S>', graded
+    by the task's own scorer with --learn), or - to read standard input (one JSON object
+    or plain question per line). Each answer is written as a JSON line: id, answer,
+    response, experiences used (and, with --learn, whether it was correct). For an HTTP
+    service, run the serving graph on LangGraph Server (see langgraph.json).
     """
     from ted_graph.data.loading import DatasetError
     from ted_graph.serving.graph import (

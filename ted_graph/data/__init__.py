@@ -1,4 +1,5 @@
-"""Data: problems from JSONL files, the bundled BIG-bench tasks, easy-VQA and images.
+"""Data: problems from JSONL files, the bundled BIG-bench tasks, easy-VQA, reasoning-gym
+and images.
 
 * :mod:`~ted_graph.data.problems`: what a valid problem row is (:func:`validate_problem`).
 * :mod:`~ted_graph.data.loading`: :func:`load_dataset` and the loaders behind its specs.
@@ -14,6 +15,7 @@ build on data, not the reverse).
 from ted_graph.data.loading import (
     BIGBENCH_TASKS,
     TASKS,
+    disjoint,
     load_bigbench,
     load_dataset,
     load_jsonl,
@@ -28,6 +30,7 @@ __all__ = [
     "load_bigbench",
     "validate_problem",
     "split",
+    "disjoint",
     "BIGBENCH_TASKS",
     "TASKS",
 ]

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ted_graph import gym
 from ted_graph.data.problems import DatasetError, validate_problem
 from ted_graph.types import Problem
 
@@ -26,6 +27,7 @@ __all__ = [
     "load_jsonl",
     "load_bigbench",
     "split",
+    "disjoint",
     "BIGBENCH_TASKS",
     "TASKS",
 ]
@@ -45,6 +47,7 @@ TASKS = (
     *(f"bigbench:{t}" for t in (*BIGBENCH_TASKS, *RENDERED_TASKS)),
     "easy-vqa:train",
     "easy-vqa:test",
+    "reasoning-gym:<task>?size=<N>&seed=<S>&<config field>=<value>",
 )
 
 
@@ -187,6 +190,9 @@ def load_dataset(
     Bundled tasks are named ``bigbench:<task>`` (or just ``<task>``), see
     :data:`BIGBENCH_TASKS`, plus the rendered ``bigbench:geometric_shapes_rendered`` and
     ``easy-vqa:train`` / ``easy-vqa:test`` (real images; see :data:`TASKS`).
+    ``reasoning-gym:<task>?size=<N>&seed=<S>&<config field>=<value>`` draws items from a
+    reasoning-gym generator, graded by the task's own scorer (:mod:`ted_graph.gym`; needs
+    ``pip install 'ted-graph[gym]'``).
     ``require_answer=False`` lets JSONL rows leave out ``answer`` (questions to serve).
     ``on_bad_row`` (JSONL and BIG-bench files) receives each bad row's error instead of
     raising, and the row is skipped; by default the first bad row stops the load.
@@ -196,6 +202,12 @@ def load_dataset(
         3
     """
     text = str(source)
+    if text.startswith(gym.PREFIX):
+        try:
+            rows = gym.problems(text, limit=limit)
+        except gym.GymError as exc:
+            raise DatasetError(str(exc)) from exc
+        return [validate_problem(row, f"{text}[{i}]") for i, row in enumerate(rows)]
     path = Path(text).expanduser()
     if path.suffix == ".jsonl" or (path.exists() and path.suffix != ".json"):
         return load_jsonl(path, limit=limit, require_answer=require_answer, on_bad_row=on_bad_row)
@@ -254,3 +266,15 @@ def split(
     if fixed_test:
         return order[:train], order[len(order) - test :] if test else []
     return order[:train], rest[:test]
+
+
+def disjoint(pool: Sequence[Problem], *others: Sequence[Problem]) -> list[Problem]:
+    """``pool`` without the problems whose id or question appears in ``others``.
+
+    Pools drawn from one generator with different seeds have different ids, but a task
+    with few possible items can generate the same question twice: a test pool passed
+    through this shares nothing with the training and validation pools.
+    """
+    ids = {p["id"] for other in others for p in other}
+    questions = {p["question"] for other in others for p in other}
+    return [p for p in pool if p["id"] not in ids and p["question"] not in questions]

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -122,6 +122,19 @@ class EvalResult:
             tokens_estimated=data.get("tokens_estimated", False),
         )
 
+    def regrade(self) -> EvalResult:
+        """The same predictions graded again from the problems saved with them (each by its
+        task's own scorer where it names one): a saved result stays gradeable after a
+        reload, and a grader fixed since grades it anew."""
+        predictions = []
+        for p in self.predictions:
+            if "problem" not in p:
+                raise ValueError(f"prediction {p['id']!r} was saved without its problem")
+            predictions.append({**p, "correct": grade(p["prediction"], p["problem"])})
+        return replace(
+            self, correct=sum(p["correct"] for p in predictions), predictions=predictions
+        )
+
     def __str__(self) -> str:
         low, high = self.interval
         return f"{self.accuracy:.3f} ({self.correct}/{self.total}; 95% CI {low:.3f}-{high:.3f})"
@@ -228,6 +241,7 @@ def evaluate(
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "response": texts[0],
+                "problem": {k: v for k, v in problem.items() if k != "images"},
             }
             bar.update(1)
     finally:

@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from typing_extensions import TypedDict
 
-from ted_graph.answers import extract_answer, is_correct
+from ted_graph.answers import extract_answer, grade, is_correct
 from ted_graph.config import DistillConfig
 from ted_graph.distillation.curation import write_from_critiques
 from ted_graph.distillation.nodes import parse_critique, teacher_asker, writer_asker_many
@@ -143,7 +143,9 @@ def learn_from_feedback(
     choices = problem.get("choices")
     predicted = extract_answer(response, choices)
     correct: bool | None
-    if "answer" in fb:
+    if "answer" in fb and (problem.get("metadata") or {}).get("grader"):
+        correct = grade(predicted, problem)  # the task's own scorer (a reasoning-gym task)
+    elif "answer" in fb:
         correct = is_correct(predicted, fb["answer"], choices)
     elif "score" in fb:
         correct = fb["score"] >= 0.5
