@@ -35,6 +35,11 @@ class DistillConfig:
         teacher_repetition_penalty: repetition penalty of in-process teachers (greedy
             decoding of small models loops without one); remote teachers ignore it.
         skip_solved: skip the teacher when every rollout was right (nothing to learn).
+        rationalize: when the teacher's own solution of a problem is wrong, show it the
+            correct answer and ask for the steps that reach it (prompts/teacher_rationalize);
+            a solution that still misses the answer is dropped, so a wrong solution is never
+            shown as the method in the comparison. ``False``: its own solution, right or
+            wrong, as in the paper.
         compare_rollouts: rollouts shown to the teacher in a comparison (0: all ``n``).
             Mixed results show a right one beside wrong ones (Training-Free GRPO's group
             contrast); when all are wrong, those with different answers come first. The
@@ -104,6 +109,7 @@ class DistillConfig:
     teacher_max_tokens: int = 384
     teacher_repetition_penalty: float = 1.1
     skip_solved: bool = True
+    rationalize: bool = True
     compare_rollouts: int = 2
     max_operations: int = 3
     max_words: int = 50

@@ -48,7 +48,13 @@ def teacher_rule(prompt: str) -> str:
         return json.dumps({"merge": True, "text": LESSON})
     if "Rewrite this" in prompt:
         return json.dumps({"text": "When counting, list items first."})
-    return "Count them: 3 items.\nAnswer: 3"
+    return rationalized(prompt) or "Count them: 3 items.\nAnswer: 3"
+
+
+def rationalized(prompt: str) -> str | None:
+    """The teacher's steps to an answer it was shown (prompts/teacher_rationalize)."""
+    shown = re.search(r"The correct answer is: (.+)", prompt)
+    return f"Count each animal once.\nAnswer: {shown.group(1)}" if shown else None
 
 
 def teacher_for_steps() -> RuleChatModel:
@@ -68,6 +74,6 @@ def teacher_for_steps() -> RuleChatModel:
             if "[E1]" in prompt:
                 ops.insert(0, {"op": "UPDATE", "id": "E1", "text": update})
             return json.dumps({"operations": ops})
-        return "Count them one by one.\nAnswer: 3"
+        return rationalized(prompt) or "Count them one by one.\nAnswer: 3"
 
     return RuleChatModel(rule=rule, calls=[])

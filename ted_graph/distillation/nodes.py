@@ -159,6 +159,10 @@ def representative_rollouts(rollouts: list[Rollout], limit: int) -> list[dict[st
     return [{**rollouts[i - 1], "number": i} for i in sorted(chosen)]
 
 
+def _reaches_answer(solution: str | None, problem: Problem) -> bool:
+    return bool(solution) and grade(extract_answer(solution or "", problem.get("choices")), problem)
+
+
 def _sampling_seed(cfg: DistillConfig, problem_id: str, step: int) -> int:
     return (cfg.seed * 1_000_003 + zlib.crc32(f"{problem_id}:{step}".encode())) % (2**31)
 
@@ -218,9 +222,21 @@ def build_problem_graph(
         return "compare" if state.get("teacher_solution") else "teacher_solve"
 
     def teacher_solve(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
-        ask = teacher_asker(teacher, cfg_of(runtime))
-        prompt = render("teacher_solve", problem=problem_text(state["problem"]))
-        solution = ask([problem_message(prompt, state["problem"])])
+        cfg = cfg_of(runtime)
+        ask = teacher_asker(teacher, cfg)
+        problem = state["problem"]
+        text = problem_text(problem)
+        solution: str | None = ask(
+            [problem_message(render("teacher_solve", problem=text), problem)]
+        )
+        if cfg.rationalize and not _reaches_answer(solution, problem):
+            # a wrong solution is never shown as the method: shown the answer, the teacher
+            # writes the steps that reach it, kept only if they do
+            prompt = render("teacher_rationalize", problem=text, answer=problem["answer"])
+            solution = ask([problem_message(prompt, problem)])
+            if not _reaches_answer(solution, problem):
+                logger.info("problem %s: the teacher reached no right solution", problem["id"])
+                solution = None
         return {"teacher_solution": solution}  # finish() hands it to the batch's cache
 
     def compare(state: ProblemState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:

@@ -172,7 +172,7 @@ def test_right_teacher_solutions_become_worked_examples(make_model, teacher, pro
     student = make_model(student_rule)
     result = distill(
         student, teacher, problems, epochs=1, n=1, batch_size=4, progress=False,
-        min_similarity=0.0, verify=False, examples=1, validation=0,
+        min_similarity=0.0, verify=False, examples=1, validation=0, rationalize=False,
     )  # fmt: skip
     # the fake teacher answers 3 to everything: right for p1 only (3 animals)
     assert [e.source_id for e in result.library.examples.all()] == ["p1"]
@@ -185,3 +185,28 @@ def test_right_teacher_solutions_become_worked_examples(make_model, teacher, pro
     assert "solved correctly" not in again.student_messages(problems[0])[0].content  # its own
     shown = evaluate(student, problems, library=again.library, examples=1, progress=False)
     assert [p["example_ids"] != [] for p in shown.predictions] == [False, True, True, True]
+
+
+def test_a_wrong_teacher_solution_is_rationalized_or_dropped(make_model, teacher, problems):
+    from fakes import RuleChatModel
+
+    student = make_model(student_rule)
+    # shown the answer, the fake teacher reaches it: every solution kept is right
+    result = distill(
+        student, teacher, problems, epochs=1, n=1, batch_size=4, progress=False,
+        verify=False, validation=0, group_critique=0,
+    )  # fmt: skip
+    shown = [c for c in teacher.calls if "The correct answer is:" in c]
+    assert len(shown) == 3  # p2-p4: its own answer 3 is wrong; right for p1 (3 animals)
+    for pid, solution in result.teacher_solutions.items():
+        answer = next(p["answer"] for p in problems if p["id"] == pid)
+        assert solution.endswith(f"Answer: {answer}")
+    # a teacher that misses the answer even when shown it: no solution is kept or compared
+    stubborn = RuleChatModel(rule=lambda prompt: "Answer: 3", calls=[])
+    result = distill(
+        student, stubborn, problems, epochs=1, n=1, batch_size=4, progress=False,
+        verify=False, validation=0, group_critique=0,
+    )  # fmt: skip
+    assert result.teacher_solutions == {"p1": "Answer: 3"}  # right for p1 only
+    compared = [c for c in stubborn.calls if "# Your own solution" in c and "and 1 fish" not in c]
+    assert len(compared) == 3 and all("# Your own solution\n(none)" in c for c in compared)
