@@ -2,8 +2,10 @@
 
 Handles multiple choice (letters, ``(B)``, option text), numbers (``\\boxed{}``,
 ``Answer: N``, ``The answer is N``, thousands separators, units, number words) and exact
-strings. Extraction prefers an explicit final-answer marker and falls back to the last
-candidate in the text, because reasoning models restate intermediate values first.
+strings. Extraction prefers an explicit final-answer marker; a response of one line of at
+most three words is the answer itself (a task that says "answer with a single word" gets
+one); otherwise it falls back to the last number in the text, because reasoning models
+restate intermediate values first.
 """
 
 from __future__ import annotations
@@ -160,6 +162,10 @@ def extract_answer(text: str, choices: Sequence[str] | None = None) -> str | Non
         return _match_option_text(lines[-1], choices) if lines else None
     if span is not None:
         return span.strip().rstrip(".")
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) == 1 and len(lines[0].split()) <= 3:
+        # a bare answer, as a task that says "answer with a single word" gets it
+        return lines[0].strip("*").strip().rstrip(".")
     numbers = _NUMBER.findall(text)
     if numbers:
         return numbers[-1].replace(",", "")

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from ted_graph.answers import extract_answer, grade
 from ted_graph.config import DistillConfig
 from ted_graph.distillation.curation import WriteReport, add_within_cap, generality_problem
 from ted_graph.distillation.verification import Verifier
@@ -41,7 +42,14 @@ from ted_graph.library.prompting import problem_text
 from ted_graph.prompts import render
 from ted_graph.types import Problem, ProblemResult
 
-__all__ = ["GroupRules", "group_critique", "most_frequent_wrong", "parse_rules", "write_rules"]
+__all__ = [
+    "GroupRules",
+    "group_critique",
+    "most_frequent_wrong",
+    "parse_rules",
+    "reaches_answer",
+    "write_rules",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +76,13 @@ class GroupRules:
             if rules and rules not in out:
                 out.append(rules)
         return out
+
+
+def reaches_answer(solution: str | None, problem: Problem) -> bool:
+    """Whether a solution's answer is right for ``problem`` (``None``: no solution)."""
+    if not solution:
+        return False
+    return grade(extract_answer(solution, problem.get("choices")), problem)
 
 
 def most_frequent_wrong(result: ProblemResult) -> str | None:
@@ -136,7 +151,11 @@ def group_critique(
 
     Problems with images are left out (the group prompt is text), as are problems whose
     rollouts gave no wrong answer to show. Fewer than two left, or ``cfg.group_critique``
-    below 2: ``None``, and nothing is asked.
+    below 2: ``None``, and nothing is asked. Where two or more of them have a teacher
+    solution that reaches the answer, the group is those problems, shown with their
+    solutions, and the teacher states the method they share (prompts/group_procedure.jinja):
+    on procedural tasks (durations, counting letters) the rule that helps is a procedure,
+    which the solutions hold and the answers alone do not show.
     """
     if cfg.group_critique < 2:
         return None
@@ -146,27 +165,32 @@ def group_critique(
         wrong = most_frequent_wrong(r)
         if wrong is None or problem.get("images"):
             continue
-        group.append((problem, wrong))
+        solution = r.get("teacher_solution")
+        solution = solution if reaches_answer(solution, problem) else None
+        group.append((problem, wrong, solution))
         if len(group) == cfg.group_critique:
             break
     if len(group) < 2:
         return None
+    # with two or more right solutions, the teacher states the method they share
+    solved = [g for g in group if g[2] is not None]
+    template, group = ("group_procedure", solved) if len(solved) >= 2 else ("group_critique", group)
     requests = []
     for i in range(cfg.group_proposals):
         order = list(group)
         if i:  # the first as the step gave them, then seeded shuffles
             random.Random(cfg.seed * 7919 + i).shuffle(order)
         prompt = render(
-            "group_critique",
+            template,
             problems=[
-                {"text": problem_text(p), "answer": p["answer"], "wrong": wrong}
-                for p, wrong in order
+                {"text": problem_text(p), "answer": p["answer"], "wrong": wrong, "solution": s}
+                for p, wrong, s in order
             ],
             rules=cfg.max_operations,
         )
         requests.append([HumanMessage(content=prompt)])
     critiques = [text.strip() for text in ask_many(requests)]
-    members = [p for p, _ in group]
+    members = [p for p, _, _ in group]
     proposals = []
     for critique in critiques:
         rules, refused = parse_rules(critique, members, cfg)

@@ -22,6 +22,7 @@ from typing_extensions import TypedDict
 
 from ted_graph.answers import extract_answer, grade
 from ted_graph.config import DistillConfig
+from ted_graph.distillation.induction import reaches_answer
 from ted_graph.library.library import ExperienceLibrary
 from ted_graph.library.prompting import (
     problem_message,
@@ -159,10 +160,6 @@ def representative_rollouts(rollouts: list[Rollout], limit: int) -> list[dict[st
     return [{**rollouts[i - 1], "number": i} for i in sorted(chosen)]
 
 
-def _reaches_answer(solution: str | None, problem: Problem) -> bool:
-    return bool(solution) and grade(extract_answer(solution or "", problem.get("choices")), problem)
-
-
 def _sampling_seed(cfg: DistillConfig, problem_id: str, step: int) -> int:
     return (cfg.seed * 1_000_003 + zlib.crc32(f"{problem_id}:{step}".encode())) % (2**31)
 
@@ -229,12 +226,12 @@ def build_problem_graph(
         solution: str | None = ask(
             [problem_message(render("teacher_solve", problem=text), problem)]
         )
-        if cfg.rationalize and not _reaches_answer(solution, problem):
+        if cfg.rationalize and not reaches_answer(solution, problem):
             # a wrong solution is never shown as the method: shown the answer, the teacher
             # writes the steps that reach it, kept only if they do
             prompt = render("teacher_rationalize", problem=text, answer=problem["answer"])
             solution = ask([problem_message(prompt, problem)])
-            if not _reaches_answer(solution, problem):
+            if not reaches_answer(solution, problem):
                 logger.info("problem %s: the teacher reached no right solution", problem["id"])
                 solution = None
         return {"teacher_solution": solution}  # finish() hands it to the batch's cache

@@ -18,7 +18,11 @@ CHOICES = [
         ("The answer is: 7", "7"),
         ("Reasoning... The final answer is 5.", "5"),
         ("I count 3, then 4, finally 9 items", "9"),
-        ("no digits here", None),
+        ("there are no digits here", None),
+        ("I am not sure.\nNo idea", None),
+        ("grandfather", "grandfather"),
+        ("**01:45:29.840**", "01:45:29.840"),
+        ("Married.", "Married"),
         ("", None),
     ],
 )

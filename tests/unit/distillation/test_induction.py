@@ -51,6 +51,28 @@ def test_the_group_shows_each_answer_and_the_students_and_its_rules_are_kept_as_
     assert "for each correct answer above, write one short note" in prompt  # notes first
 
 
+def test_with_two_right_solutions_the_teacher_states_the_method_they_share():
+    problems = {p: problem(p) for p in "abc"}
+    results = [
+        {**result("a", ["7"]), "teacher_solution": "Count the corners.\nAnswer: 3"},
+        {**result("b", ["7"]), "teacher_solution": "It looks like a square.\nAnswer: 4"},
+        {**result("c", ["9"]), "teacher_solution": "Three straight sides.\nAnswer: 3"},
+    ]
+    ask = Asker()
+    group = group_critique(results, problems, ask, DistillConfig())
+    assert [p["id"] for p in group.problems] == ["a", "c"]  # b's solution misses the answer
+    prompt = ask.prompts[0]
+    assert "Worked solution:\nCount the corners." in prompt and "Three straight sides." in prompt
+    assert "square" not in prompt and "shape b?" not in prompt
+    assert "Write the method these solutions share as 3 rules" in prompt
+    # with one right solution the group is compared on its answers, as before
+    results[2]["teacher_solution"] = None
+    ask = Asker()
+    group_critique(results, problems, ask, DistillConfig())
+    assert ask.prompts[0].startswith(GROUP) and "Worked solution" not in ask.prompts[0]
+    assert "shape b?" in ask.prompts[0]
+
+
 def test_nothing_is_asked_with_fewer_than_two_wrong_text_problems_or_when_switched_off():
     problems = {"a": problem("a"), "b": problem("b", images=["x.png"]), "c": problem("c")}
     results = [result("a", ["7"]), result("b", ["7"]), result("c", ["3"])]
