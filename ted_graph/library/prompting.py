@@ -128,6 +128,10 @@ def student_messages(
     examples: Sequence[WorkedExample | Mapping[str, Any]] = (),
 ) -> list[BaseMessage]:
     """The student's prompt: a system block with the worked examples (records, or their
-    ``to_dict()`` as graph state keeps them) and experiences, then the problem."""
+    ``to_dict()`` as graph state keeps them) and experiences, then the problem and, after
+    it, the answer line to end with (prompts/student_turn.jinja: after the question, so a
+    task's own "answer with a single word" does not make the student skip both the
+    reasoning and the line)."""
     system = render("student_system", experiences=list(experiences), examples=list(examples))
-    return [SystemMessage(content=system), problem_message(problem_text(problem), problem)]
+    turn = render("student_turn", problem=problem_text(problem))
+    return [SystemMessage(content=system), problem_message(turn, problem)]

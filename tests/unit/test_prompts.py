@@ -42,7 +42,11 @@ def test_student_messages_carry_experiences_as_delimited_advice():
         problem, [{"id": "e", "text": "When counting, list items.", "score": 0.9}]
     )
     assert "<advice>" in msgs[0].content and "When counting, list items." in msgs[0].content
-    assert msgs[1].content == "How many?"
+    # the problem, then the answer line to end with, after the question's own wording
+    assert msgs[1].content.startswith("How many?\n\nThink step by step")
+    assert msgs[1].content.endswith(
+        '"Answer: <your answer>", written in the form the problem asks for.'
+    )
 
 
 def test_retrieval_respects_k_cut_off_and_token_budget(library):

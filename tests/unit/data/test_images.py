@@ -89,8 +89,9 @@ def test_the_pixels_reach_student_teacher_and_serving(make_model, picture, libra
     distill(student, teacher, [problem], epochs=1, n=1, progress=False)
     want = pixels(Image.open(picture))
     assert [pixels(i) for i in sent_images(student.calls)] == [want]
-    # the teacher sees the image when solving and when comparing (not when writing lessons)
-    assert len(sent_images(teacher.calls)) == 2
+    # the teacher sees the image when solving, when rationalizing (its solution named no
+    # answer) and when comparing, not when writing lessons
+    assert len(sent_images(teacher.calls)) == 3
     assert all(pixels(i) == want for i in sent_images(teacher.calls))
 
     server = make_model(lambda p: "Answer: red")
