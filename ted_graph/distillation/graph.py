@@ -35,6 +35,7 @@ from ted_graph.distillation.nodes import build_problem_graph, teacher_asker_many
 from ted_graph.distillation.verification import Verifier
 from ted_graph.library.examples import worked_solution
 from ted_graph.library.library import ExperienceLibrary
+from ted_graph.models.generation import generation_progress
 from ted_graph.types import Problem, ProblemResult, StepRecord
 
 __all__ = ["DistillState", "create_distillation_graph", "total_steps"]
@@ -171,10 +172,21 @@ def create_distillation_graph(
         library.end_writes()
         return out
 
-    def write_experiences(state: DistillState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
-        return guarded("write_experiences", state, lambda: _write(state, cfg_of(runtime)))
+    def phase(runtime: Runtime[DistillConfig], name: str) -> Any:
+        """Report each finished generation of the block as ``progress`` on the custom
+        stream: the teacher's writing and the student's verification take minutes."""
 
-    def _write(state: DistillState, cfg: DistillConfig) -> dict[str, Any]:
+        def report(done: int, total: int) -> None:
+            runtime.stream_writer({"type": "progress", "phase": name, "done": done, "total": total})
+
+        return generation_progress(report)
+
+    def write_experiences(state: DistillState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
+        return guarded("write_experiences", state, lambda: _write(state, cfg_of(runtime), runtime))
+
+    def _write(
+        state: DistillState, cfg: DistillConfig, runtime: Runtime[DistillConfig]
+    ) -> dict[str, Any]:
         step = state.get("step", 0)
         results = sorted(state.get("results") or [], key=lambda r: r["problem_id"])
         # usage statistics first, so the writing below sees up-to-date utilities
@@ -208,25 +220,29 @@ def create_distillation_graph(
         critiques = [(r["critique"], problems[r["problem_id"]]) for r in results if r["critique"]]
         # the step's wrong problems side by side: rules, verified together
         # (ted_graph.distillation.induction)
-        group = group_critique(results, problems, teacher_asker_many(teacher, cfg), cfg)
+        with phase(runtime, "group comparison"):
+            group = group_critique(results, problems, teacher_asker_many(teacher, cfg), cfg)
         verifier = (
             Verifier(student, library, state["trainset"], cfg)
             if cfg.verify and (critiques or (group and group.candidates))
             else None
         )
-        report = write_from_critiques(
-            library, writer_asker_many(teacher, cfg), critiques, step=step, cfg=cfg,
-            verifier=verifier,
-        )  # fmt: skip
+        with phase(runtime, "writing and verifying"):
+            report = write_from_critiques(
+                library, writer_asker_many(teacher, cfg), critiques, step=step, cfg=cfg,
+                verifier=verifier,
+            )  # fmt: skip
         if group is not None:
-            report += write_rules(library, group, step=step, cfg=cfg, verifier=verifier)
+            with phase(runtime, "verifying group rules"):
+                report += write_rules(library, group, step=step, cfg=cfg, verifier=verifier)
         return {
             "writes": {**vars(report), "examples": examples},
             "accuracy": {r["problem_id"]: r["accuracy"] for r in results},
         }
 
     def compress(state: DistillState, runtime: Runtime[DistillConfig]) -> dict[str, Any]:
-        return guarded("compress", state, lambda: _compress(state, cfg_of(runtime)))
+        with phase(runtime, "compressing"):
+            return guarded("compress", state, lambda: _compress(state, cfg_of(runtime)))
 
     def _compress(state: DistillState, cfg: DistillConfig) -> dict[str, Any]:
         step = state.get("step", 0)

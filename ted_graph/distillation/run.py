@@ -20,6 +20,7 @@ from ted_graph.distillation.result import DistillResult
 from ted_graph.distillation.selection import BestVersion
 from ted_graph.library.library import ExperienceLibrary
 from ted_graph.models import load_chat_model, track_usage
+from ted_graph.models.generation import generation_progress
 from ted_graph.types import Problem, StepRecord
 
 __all__ = ["distill", "DistillResult", "CheckpointMismatch"]
@@ -133,16 +134,23 @@ def distill(
     )
     started = time.time()
     final: dict[str, Any] = {}
+
+    def validating() -> Any:  # the validation split's answers, one by one, on the bar
+        return generation_progress(
+            lambda done, total: bar.set_postfix_str(f"validating {done}/{total}")
+        )
+
     with track_usage() as meter:
-        best = _best_version(
-            student_model, library, valset, cfg,
-            path=_validation_file(checkpointer, thread_id), resume=resuming,
-        )  # fmt: skip
-        # killed between a step's end and its score (the next step waits for both): the
-        # step is scored now and handed to on_step, which comes after the score
-        if best is not None and best.catch_up(done_steps) is not None:
-            if on_step is not None and finished:
-                on_step(finished[-1], library)
+        with validating():
+            best = _best_version(
+                student_model, library, valset, cfg,
+                path=_validation_file(checkpointer, thread_id), resume=resuming,
+            )  # fmt: skip
+            # killed between a step's end and its score (the next step waits for both):
+            # the step is scored now and handed to on_step, which comes after the score
+            caught_up = best is not None and best.catch_up(done_steps) is not None
+        if caught_up and on_step is not None and finished:
+            on_step(finished[-1], library)
         try:
             for namespace, mode, chunk in graph.stream(
                 graph_input,
@@ -155,6 +163,8 @@ def distill(
                     final = chunk
                 elif mode == "custom" and chunk.get("type") == "problem":
                     bar.update(1)
+                elif mode == "custom" and chunk.get("type") == "progress":
+                    bar.set_postfix_str(f"{chunk['phase']} {chunk['done']}/{chunk['total']}")
                 elif mode == "custom" and chunk.get("type") == "step":
                     shown = {
                         "step": f"{chunk['step'] + 1}/{steps}",
@@ -162,7 +172,8 @@ def distill(
                         "library": chunk["library_size"],
                     }
                     if best is not None:  # the next step waits until this is scored
-                        shown["val"] = f"{best.after_step(chunk['step']):.2f}"
+                        with validating():
+                            shown["val"] = f"{best.after_step(chunk['step']):.2f}"
                     bar.set_postfix(**shown)
                     if on_step is not None:
                         record = {

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -37,9 +39,38 @@ from ted_graph.models.base import (
 )
 from ted_graph.models.usage import metering, record_generation
 
-__all__ = ["generate", "generate_iter", "default_batch_size", "message_text", "to_chat_dicts"]
+__all__ = [
+    "generate",
+    "generate_iter",
+    "generation_progress",
+    "default_batch_size",
+    "message_text",
+    "to_chat_dicts",
+]
 
 logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+_PROGRESS: ContextVar[Progress | None] = ContextVar("ted_generation_progress", default=None)
+
+
+@contextmanager
+def generation_progress(callback: Progress | None) -> Iterator[None]:
+    """Call ``callback(done, total)`` as the prompts of every :func:`generate` call inside
+    the block finish (one call per finished prompt where the backend streams, once at the
+    end otherwise), so a long batched request can show its progress.
+
+    >>> seen = []
+    >>> with generation_progress(lambda done, total: seen.append((done, total))):
+    ...     pass
+    >>> seen
+    []
+    """
+    token = _PROGRESS.set(callback)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
 
 
 def generate(
@@ -106,7 +137,17 @@ def _run(
     backend = backend_for(model)
     _check_images(backend, model, prompts)
     started = time.time()
-    out = [_cut(texts, request.stop) for texts in backend.generate(model, prompts, request)]
+    progress = _PROGRESS.get()
+    if progress is not None and backend.streams:
+        done: dict[int, list[str]] = {}
+        for i, texts in backend.stream(model, prompts, request):
+            done[i] = texts
+            progress(len(done), len(prompts))
+        out = [_cut(done[i], request.stop) for i in range(len(prompts))]
+    else:
+        out = [_cut(texts, request.stop) for texts in backend.generate(model, prompts, request)]
+        if progress is not None:
+            progress(len(prompts), len(prompts))
     if metering():
         record_generation(model, prompts, out, started, time.time())
     return out
@@ -126,6 +167,8 @@ def generate_iter(
     :func:`default_batch_size`).
     """
     backend = backend_for(model)
+    progress = _PROGRESS.get()
+    finished = 0
     if backend.streams:
         request = GenerationRequest(batch_size=batch_size, **kwargs)
         _check_images(backend, model, prompts)
@@ -134,12 +177,20 @@ def generate_iter(
             texts = _cut(texts, request.stop)
             if metering():
                 record_generation(model, [prompts[i]], [texts], started, time.time())
+            finished += 1
+            if progress is not None:
+                progress(finished, len(prompts))
             yield i, texts
         return
     size = batch_size or backend.batch_size(model)
     for start in range(0, len(prompts), size):
         chunk = prompts[start : start + size]
-        for offset, texts in enumerate(generate(model, chunk, batch_size=size, **kwargs)):
+        with generation_progress(None):  # counted here, over all the prompts
+            outputs = generate(model, chunk, batch_size=size, **kwargs)
+        finished += len(chunk)
+        if progress is not None:
+            progress(finished, len(prompts))
+        for offset, texts in enumerate(outputs):
             yield start + offset, texts
 
 

@@ -25,6 +25,8 @@ MODULES = [
     "ted_graph.library.retrieval",
     "ted_graph.library.safety",
     "ted_graph.library.examples",
+    "ted_graph.models.generation",
+    "ted_graph.gym",
 ]
 
 

@@ -78,3 +78,17 @@ def test_compression_runs_on_schedule(make_model, teacher, library, problems):
         .invoke({"trainset": problems})
     )
     assert [h["compressed"] for h in final["history"]] == [False, True, False, True]
+
+
+def test_writing_and_verification_report_progress(make_model, teacher, library, problems):
+    student = make_model(student_rule)
+    cfg = DistillConfig(epochs=1, batch_size=4, n=2, compress_every=0, verify=True)
+    graph = create_distillation_graph(student, teacher, library, config=cfg).compile()
+    events = [
+        chunk
+        for mode, chunk in graph.stream({"trainset": problems}, stream_mode=["custom", "values"])
+        if mode == "custom" and chunk["type"] == "progress"
+    ]
+    phases = {e["phase"] for e in events}
+    assert {"group comparison", "writing and verifying"} <= phases
+    assert all(0 < e["done"] <= e["total"] for e in events)
