@@ -76,3 +76,38 @@ def test_transformers_rollouts_of_a_problem_are_one_generate_call(hf_student, mo
     )
     assert calls == [4] and len(out[0]) == 4
     assert len(set(out[0])) > 1  # sampled, not four copies
+
+
+def test_distilling_a_reasoning_gym_task_grades_with_its_scorer(student, real_teacher, tmp_path):
+    """A reasoning-gym task end to end on the real models: rollouts, the teacher's
+    solutions and a held-out evaluation are graded by the task's own scorer."""
+    pytest.importorskip("reasoning_gym")
+    from ted_graph import evaluate
+    from ted_graph.answers import extract_answer, grade
+    from ted_graph.distillation.evaluation import EvalResult
+    from ted_graph.distillation.graph import create_distillation_graph
+    from ted_graph.gym import score
+
+    spec = "reasoning-gym:letter_counting?min_words=3&max_words=4"
+    train = load_dataset(spec + "&size=2&seed=7")
+    test = load_dataset(spec + "&size=4&seed=1001")
+    assert not {p["id"] for p in train} & {p["id"] for p in test}
+    library = ExperienceLibrary(tmp_path / "lib")
+    cfg = DistillConfig(
+        epochs=1, n=2, batch_size=2, student_max_tokens=64, teacher_max_tokens=160, verify=False
+    )
+    graph = create_distillation_graph(student, real_teacher, library, config=cfg).compile()
+    final = graph.invoke({"trainset": train}, context=cfg)
+    (step,) = final["history"]
+    assert step["problems"] == 2
+    problems = {p["id"]: p for p in train}
+    for r in final["results"]:
+        for rollout in r["rollouts"]:  # each rollout's verdict is the task scorer's
+            assert rollout["correct"] == (score(rollout["answer"], problems[r["problem_id"]]) == 1)
+    for pid, solution in final.get("teacher_solutions", {}).items():  # rationalized or dropped
+        assert grade(extract_answer(solution), problems[pid])
+    evaluated = evaluate(student, test, library=library, max_tokens=64, progress=False)
+    reloaded = EvalResult.load(evaluated.save(tmp_path / "eval.json")).regrade()
+    assert [p["correct"] for p in reloaded.predictions] == [
+        p["correct"] for p in evaluated.predictions
+    ]
