@@ -117,6 +117,10 @@ def distilled(task: str, name: str, data: dict, models: dict, **settings: Any) -
     library_dir = folder / f"{name}-library"
     done = folder / f"{name}-distill.json"
     if done.exists():
+        if not library_dir.exists():  # a fresh clone: the library from its saved export
+            ExperienceLibrary(library_dir).import_json(
+                folder / f"{name}-result" / "experiences.json"
+            )
         return library_dir
     shutil.rmtree(library_dir, ignore_errors=True)
     library = ExperienceLibrary(library_dir)
