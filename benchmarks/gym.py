@@ -122,7 +122,9 @@ def distilled(task: str, name: str, data: dict, models: dict, **settings: Any) -
                 folder / f"{name}-result" / "experiences.json"
             )
         return library_dir
-    shutil.rmtree(library_dir, ignore_errors=True)
+    checkpoint = folder / f"{name}-library" / "checkpoint.sqlite"
+    if not checkpoint.exists():  # no run to resume: start from an empty library
+        shutil.rmtree(library_dir, ignore_errors=True)
     library = ExperienceLibrary(library_dir)
     started = time.time()
     result = distill(
@@ -131,6 +133,7 @@ def distilled(task: str, name: str, data: dict, models: dict, **settings: Any) -
         data["train"],
         library=library,
         valset=data["validation"],
+        checkpointer=checkpoint,  # an interrupted run goes on from its last finished step
         **settings,
     )
     result.save(folder / f"{name}-result")

@@ -99,6 +99,38 @@ def most_frequent_wrong(result: ProblemResult) -> str | None:
     return wrong.most_common(1)[0][0] if wrong else None
 
 
+#: A rule's situation that names the prompt ("When a worked solution is given, ...").
+_META = re.compile(
+    r"\b(?:student|worked solution|solutions? (?:above|shown|given)|these (?:rules|problems"
+    r"|solutions)|the rules?|most frequent answer|correct answer is given)\b",
+    re.IGNORECASE,
+)
+_STEP = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)]|step\s*\d+\s*[:.])\s*", re.IGNORECASE)
+
+
+def _join_steps(text: str) -> list[str]:
+    """The lines of ``text``, a "When ...:" line joined with the list of steps under it
+    ("When counting a letter, do this: spell ...; count ..." is one rule, not a bare header;
+    the steps' numbers go, as a number in a rule must not look like a problem's).
+
+    >>> _join_steps("When counting a letter:\\n1. Spell the text.\\n2. Count it.\\nWhen done.")
+    ['When counting a letter: Spell the text; Count it', 'When done.']
+    """
+    lines: list[str] = []
+    open_rule = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        bare = _MARKER.sub("", line.replace("**", "")).strip()
+        is_rule = bool(re.match(r"(?:when|if)\b", bare, re.IGNORECASE))
+        if open_rule and line and _STEP.match(line) and not is_rule:
+            step = _STEP.sub("", line).rstrip(".;")
+            lines[-1] = f"{lines[-1]}{' ' if lines[-1].endswith(':') else '; '}{step}"
+            continue
+        lines.append(line)
+        open_rule = is_rule and bare.endswith(":")
+    return lines
+
+
 def parse_rules(
     critique: str, problems: Sequence[Problem], cfg: DistillConfig
 ) -> tuple[list[str], list[tuple[str, str]]]:
@@ -120,13 +152,15 @@ def parse_rules(
     """
     rules: list[str] = []
     refused: list[tuple[str, str]] = []
-    for line in critique.splitlines():
+    for line in _join_steps(critique):
         line = _MARKER.sub("", line.replace("**", "")).strip()
         for sentence in _NEXT_RULE.split(line):
             sentence = sentence.strip()
             if not re.match(r"(?:when|if)\b", sentence, re.IGNORECASE):
                 continue
-            why = next(
+            situation = re.split(r"[,:]", sentence, maxsplit=1)[0]
+            why = "it is about the prompt, not a problem" if _META.search(situation) else None
+            why = why or next(
                 (
                     w
                     for p in problems

@@ -229,3 +229,21 @@ def test_a_distillation_step_writes_the_groups_rule_as_written(make_model, libra
     assert sum(c.startswith(GROUP) for c in teacher.calls) == 3  # group_proposals, one step
     assert [e.text for e in library.all()] == [RULE]
     assert sorted(library.all()[0].source_ids) == sorted(p["id"] for p in problems)
+
+
+def test_a_rule_header_takes_its_steps_and_rules_about_the_prompt_are_refused():
+    text = (
+        "When a problem is presented with a worked solution, follow these rules:\n"
+        "1. Read it.\n"
+        "When a letter is to be counted in a text, do this:\n"
+        "1. Spell the text letter by letter.\n"
+        "2. Mark each letter that matches, in upper or lower case.\n"
+        "3. Count the marks.\n"
+        "When the student's most frequent answer is given, ignore it."
+    )
+    rules, refused = parse_rules(text, [problem("a")], DistillConfig())
+    assert rules == [
+        "When a letter is to be counted in a text, do this: Spell the text letter by letter; "
+        "Mark each letter that matches, in upper or lower case; Count the marks"
+    ]
+    assert [why for _, why in refused] == ["it is about the prompt, not a problem"] * 2
