@@ -219,8 +219,41 @@ def report_rows(task: str) -> list[str]:
     return rows
 
 
+def pools_rows() -> list[str]:
+    """Student and teacher alone on each task's training pool (``--stage pools``)."""
+    rows = [
+        "| task | student alone | answered | tok/item | teacher alone | answered | tok/item |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for task in CANDIDATES:
+        cells = [task]
+        for who in ("student", "teacher"):
+            path = OUT / "pools" / f"{task}-{who}.json"
+            if not path.exists():
+                cells += ["not run", "", ""]
+                continue
+            result = EvalResult.load(path)
+            per = result.per_item()
+            cells += [
+                f"{result.accuracy:.2f} ({result.correct}/{result.total})",
+                f"{answered(result):.2f}",
+                f"{per['completion_tokens']:.0f}",
+            ]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def _between(text: str, name: str, lines: list[str]) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    table = "\n".join(lines)
+    if begin in text:
+        head, rest = text.split(begin, 1)
+        return head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1]
+    return text + f"\n{begin}\n{table}\n{end}\n"
+
+
 def write_report() -> None:
-    """The table of every task with results, between the gym markers of BENCHMARKS.md."""
+    """The tables of every task with results, between the gym markers of BENCHMARKS.md."""
     lines = [
         "| task | condition | accuracy | paired Δ vs alone [95%] | answered | completion tok/item"
         " | s/item | distillation (wall, tokens, library) |",
@@ -229,16 +262,11 @@ def write_report() -> None:
     for task in sorted(p.name for p in OUT.iterdir() if p.is_dir() and p.name != "pools"):
         lines += report_rows(task)
     bench = ROOT.parent / "BENCHMARKS.md"
-    text = bench.read_text(encoding="utf-8")
-    begin, end = "<!-- gym:begin -->", "<!-- gym:end -->"
-    table = "\n".join(lines)
-    if begin in text:
-        head, rest = text.split(begin, 1)
-        text = head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1]
-    else:
-        text += f"\n{begin}\n{table}\n{end}\n"
+    text = _between(bench.read_text(encoding="utf-8"), "gym", lines)
+    if (OUT / "pools").exists():
+        text = _between(text, "gym-pools", pools_rows())
     bench.write_text(text, encoding="utf-8")
-    print(table)
+    print("\n".join(lines))
 
 
 def main() -> None:
