@@ -94,3 +94,19 @@ def test_a_wrong_score_blames_every_experience_with_or_without_a_teacher(make_mo
         )  # fmt: skip
         assert report.correct is False and report.critique is None
     assert stats(library, exp.id) == (2, 0, 2)
+
+
+def test_a_reasoning_gym_problem_is_graded_by_its_task_scorer(library):
+    pytest.importorskip("reasoning_gym")
+    from ted_graph import load_dataset
+
+    (problem,) = load_dataset("reasoning-gym:word_sorting?size=1&seed=5")
+    words = problem["metadata"]["reasoning_gym"]["entry"]["metadata"]["sorted_words"]
+    # no spaces after the commas: a string match with the answer fails, the scorer accepts it
+    compact = ",".join(words)
+    assert compact != problem["answer"]
+    report = learn_from_feedback(
+        library, question=problem, response=f"Answer: {compact}", experiences=[],
+        feedback={"answer": problem["answer"]},
+    )  # fmt: skip
+    assert report.correct is True
