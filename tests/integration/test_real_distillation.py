@@ -34,12 +34,14 @@ def test_one_full_distillation_step(student, real_teacher, tmp_path, caplog):
     (step,) = result.history
     assert step["problems"] == 2 and step["step"] == 0
     assert 0.0 <= step["rollout_accuracy"] <= 1.0
-    # every problem with a wrong rollout was solved by the teacher and critiqued
-    assert step["critiqued"] + step["fallback_critiques"] == len(result.teacher_solutions)
-    assert result.teacher_solutions, "the 135M student solved both problems: pick others"
+    # every problem with a wrong rollout was critiqued; only right (or rationalized)
+    # teacher solutions are kept
+    wrong = step["critiqued"] + step["fallback_critiques"]
+    assert wrong >= 1, "the 135M student solved both problems: pick others"
+    assert len(result.teacher_solutions) <= wrong
     # with both problems wrong, the teacher saw them side by side, once per proposal
     asked = [r.getMessage() for r in caplog.records if "group comparison of 2" in r.getMessage()]
-    assert len(asked) == DistillConfig().group_proposals * (len(result.teacher_solutions) == 2)
+    assert len(asked) in (0, DistillConfig().group_proposals)
     # the teacher's writer answered for every critique, and each answer was accounted for
     keys = ("added", "updated", "deleted", "rejected", "unverified", "unparsed")
     outcomes = sum(step[k] for k in keys)
